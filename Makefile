@@ -1,0 +1,71 @@
+# rdvpasseport — `make run` starts everything on a bare machine, `make test` runs lint and the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rdvpasseport
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+WEB_PORT ?= 8000
+
+.PHONY: install run web worker beat test lint format migrations-check services-check e2e-deps bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	@mkdir -p var
+	DEBUG=$${DEBUG:-1} $(MANAGE) migrate --noinput
+	DEBUG=$${DEBUG:-1} $(MANAGE) import_communes
+	DEBUG=$${DEBUG:-1} $(MANAGE) setup_schedules
+	@echo
+	@echo "  rdvpasseport: http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  Admin: http://127.0.0.1:$(WEB_PORT)/admin/ — create an account with:"
+	@echo "    DEBUG=1 $(BIN)/python manage.py createsuperuser"
+	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo
+	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile.dev start
+
+web: install
+	DEBUG=$${DEBUG:-1} $(MANAGE) runserver 127.0.0.1:$(WEB_PORT)
+
+worker: install
+	DEBUG=$${DEBUG:-1} $(BIN)/celery -A rdvpasseport worker --loglevel=INFO
+
+beat: install
+	DEBUG=$${DEBUG:-1} $(BIN)/celery -A rdvpasseport beat --loglevel=INFO
+
+services-check: install
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/services_check.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+e2e-deps:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+		echo "Installing Debian's chromium for the end-to-end tests..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install lint migrations-check services-check e2e-deps
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install services-check
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts

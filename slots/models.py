@@ -1,0 +1,131 @@
+"""Town halls (where applications are filed) and their free appointment slots.
+
+This app knows nothing of how slots were fetched: the scrapers write `checked_at` and `stale_at`
+on each successful run, and the search reads them to tell citizens how fresh each result is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+
+from communes.models import Commune
+
+
+class Reason(models.TextChoices):
+    CNI = "CNI", "Carte d'identité"
+    PASSPORT = "PASSPORT", "Passeport"
+    CNI_PASSPORT = "CNI-PASSPORT", "Carte d'identité et passeport"
+
+
+class TownHallQuerySet(models.QuerySet["TownHall"]):
+    def active(self) -> TownHallQuerySet:
+        return self.filter(active=True, lat__isnull=False, lon__isnull=False)
+
+    def in_bbox(self, *, min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> TownHallQuerySet:
+        return self.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
+
+
+class TownHall(models.Model):
+    name = models.CharField(max_length=255)
+    address = models.CharField(max_length=500, blank=True)
+    postcode = models.CharField(max_length=5, blank=True)
+    commune = models.ForeignKey(
+        Commune, null=True, blank=True, on_delete=models.SET_NULL, related_name="town_halls"
+    )
+    lat = models.FloatField("latitude", null=True, blank=True)
+    lon = models.FloatField("longitude", null=True, blank=True)
+    location_locked = models.BooleanField(
+        default=False, help_text="An admin corrected the location: scrapes never overwrite it."
+    )
+    phone = models.CharField(max_length=50, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    booking_url = models.URLField(
+        "default booking URL", max_length=1000, blank=True, help_text="Shown when a slot has no link of its own."
+    )
+    online_booking = models.BooleanField(
+        default=False, help_text="Slots of this town hall are collected from an online booking source."
+    )
+    active = models.BooleanField(default=True, help_text="Uncheck to hide this town hall from citizens.")
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its slots were last collected successfully."
+    )
+    stale_at = models.DateTimeField(
+        null=True, blank=True, help_text="Past this moment its slots are shown as stale."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TownHallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["lat", "lon"], name="townhall_lat_lon")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def data_age(self, now: dt.datetime | None = None) -> dt.timedelta | None:
+        if self.checked_at is None:
+            return None
+        return (now or timezone.now()) - self.checked_at
+
+    def is_stale(self, now: dt.datetime | None = None) -> bool:
+        return self.stale_at is not None and (now or timezone.now()) >= self.stale_at
+
+
+class SlotQuerySet(models.QuerySet["Slot"]):
+    def upcoming(self, now: dt.datetime | None = None) -> SlotQuerySet:
+        return self.filter(starts_at__gt=now or timezone.now())
+
+    def for_reason(self, reason: str) -> SlotQuerySet:
+        return self.filter(reason=reason)
+
+    def for_people(self, people: int) -> SlotQuerySet:
+        # A slot whose capacity the source does not tell is kept: better shown than hidden.
+        if people <= 1:
+            return self
+        return self.filter(models.Q(people_max__isnull=True) | models.Q(people_max__gte=people))
+
+    def between(self, start: dt.datetime | None, end: dt.datetime | None) -> SlotQuerySet:
+        qs = self
+        if start is not None:
+            qs = qs.filter(starts_at__gte=start)
+        if end is not None:
+            qs = qs.filter(starts_at__lt=end)
+        return qs
+
+
+class Slot(models.Model):
+    """A free appointment for one reason at one town hall.
+
+    A slot offered for several reasons is stored once per reason, because booking editors give a
+    different booking link (and sometimes different availability) for each.
+    """
+
+    town_hall = models.ForeignKey(TownHall, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    people_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Largest number of people this slot can take, when the source tells."
+    )
+    booking_url = models.URLField(max_length=1000, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["town_hall", "starts_at", "reason"], name="slot_unique_per_reason")
+        ]
+        indexes = [
+            models.Index(fields=["town_hall", "reason", "starts_at"], name="slot_search"),
+            models.Index(fields=["reason", "starts_at"], name="slot_reason_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town_hall} {self.starts_at:%Y-%m-%d %H:%M} {self.reason}"
