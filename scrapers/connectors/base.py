@@ -1,0 +1,234 @@
+"""The one small interface every connector implements, and the plain data it returns.
+
+Connectors never touch the ORM: the ingestion (scrapers/ingest.py) builds a `SourceSpec` from a
+`scrapers.models.Source`, calls `discover()` and `fetch_slots()`, and writes what comes back.
+A connector only speaks HTTP through `self.http` (scrapers.http.HttpClient), which owns timeouts, the
+size cap, the SSRF guard, retries and the per-host limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from scrapers.http import HttpClient
+
+PARIS = ZoneInfo("Europe/Paris")
+REASONS: tuple[str, ...] = ("CNI", "PASSPORT", "CNI-PASSPORT")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Plain data built from a scrapers.models.Source."""
+
+    id: int
+    name: str
+    kind: str
+    base_url: str
+    auth_header: str
+    token: str = field(repr=False)  # never in a repr, hence never in a log line
+    config: dict[str, Any]
+    max_documents: int
+
+    @classmethod
+    def from_source(cls, source: Any) -> SourceSpec:
+        config = source.config if isinstance(source.config, dict) else {}
+        return cls(
+            id=source.pk,
+            name=source.name,
+            kind=source.kind,
+            base_url=source.base_url,
+            auth_header=source.auth_header or "",
+            token=source.token or "",
+            config=dict(config),
+            max_documents=max(1, int(source.max_documents or 1)),
+        )
+
+
+@dataclass(frozen=True)
+class MeetingPointData:
+    """A town hall as the source knows it."""
+
+    external_id: str
+    name: str
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    insee: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    phone: str = ""
+    website: str = ""
+    booking_url: str = ""
+
+
+@dataclass(frozen=True)
+class SlotData:
+    meeting_point_id: str
+    starts_at: dt.datetime  # aware
+    reason: str  # "CNI" | "PASSPORT" | "CNI-PASSPORT"
+    people_max: int | None
+    booking_url: str
+
+
+@dataclass
+class FetchResult:
+    slots: list[SlotData]
+    covered: set[str]  # meeting point ids whose slots were fetched completely (others: keep their old slots)
+    errors: list[str]  # precise English messages (partial failures, parse errors), never the token
+    parse_errors: int = 0
+    http_calls: int = 0
+    bytes_received: int = 0
+
+
+class ConnectorError(Exception):
+    """The whole fetch failed (HTTP error, timeout, too big, refused address, bad content type...).
+
+    The message is precise English and never contains the token.
+    """
+
+
+class Connector:
+    """Base of every connector: subclasses set `kind` and `label`, and implement two methods."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+
+    def __init__(self, spec: SourceSpec, *, http: HttpClient | None = None) -> None:
+        if http is None:
+            from scrapers.http import HttpClient
+
+            http = HttpClient(auth_header=spec.auth_header, token=spec.token)
+        self.spec = spec
+        self.http = http
+
+    def discover(self) -> list[MeetingPointData]:
+        """The meeting points (town halls) this source manages. May raise ConnectorError."""
+        raise NotImplementedError
+
+    def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
+        """Free slots of these meeting points from start to end, both included. May raise ConnectorError."""
+        raise NotImplementedError
+
+    # Helpers shared by the connectors.
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.spec.config
+
+    def configured_reasons(self) -> list[str]:
+        """config["reasons"] (a subset of REASONS), all three when absent."""
+        raw = self.config.get("reasons")
+        if raw in (None, "", []):
+            return list(REASONS)
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            raise ConnectorError(f"config 'reasons' must be a list of {', '.join(REASONS)}, got {raw!r}")
+        unknown = [r for r in raw if r not in REASONS]
+        if unknown:
+            allowed = ", ".join(REASONS)
+            raise ConnectorError(f"config 'reasons' has unknown values {unknown!r}; allowed: {allowed}")
+        return list(dict.fromkeys(raw))
+
+    def _start_counters(self) -> tuple[int, int]:
+        return self.http.calls, self.http.bytes_received
+
+    def _finish(
+        self,
+        counters: tuple[int, int],
+        *,
+        slots: list[SlotData],
+        covered: set[str],
+        errors: list[str],
+        parse_errors: int = 0,
+    ) -> FetchResult:
+        calls, received = counters
+        return FetchResult(
+            slots=slots,
+            covered=covered,
+            errors=errors,
+            parse_errors=parse_errors,
+            http_calls=self.http.calls - calls,
+            bytes_received=self.http.bytes_received - received,
+        )
+
+
+class TownHallConnector(Connector):
+    """A source describing its own town hall(s) in config["town_hall"] (or config["town_halls"])."""
+
+    def town_halls(self) -> list[MeetingPointData]:
+        raw: Iterable[Any]
+        if "town_halls" in self.config:
+            value = self.config["town_halls"]
+            if isinstance(value, dict):
+                # {"<id used in the data>": {...town hall...}}: the key is the default external id.
+                raw = [{"external_id": key, **(v if isinstance(v, dict) else {})} for key, v in value.items()]
+            elif isinstance(value, list):
+                raw = value
+            else:
+                raise ConnectorError("config 'town_halls' must be a list or an object of town halls")
+        elif "town_hall" in self.config:
+            raw = [self.config["town_hall"]]
+        else:
+            raise ConnectorError(f"config of a {self.kind} source needs a 'town_hall' object")
+        return [meeting_point_from_config(item) for item in raw]
+
+    def discover(self) -> list[MeetingPointData]:
+        return self.town_halls()
+
+    def default_booking_url(self, meeting_point_id: str) -> str:
+        for town_hall in self.town_halls():
+            if town_hall.external_id == meeting_point_id:
+                return town_hall.booking_url or town_hall.website
+        return ""
+
+
+def meeting_point_from_config(item: Any) -> MeetingPointData:
+    if not isinstance(item, dict):
+        raise ConnectorError(f"a configured town hall must be an object, got {type(item).__name__}")
+    external_id = str(item.get("external_id") or "").strip()
+    name = str(item.get("name") or "").strip()
+    if not external_id or not name:
+        raise ConnectorError("a configured town hall needs a non-empty 'external_id' and 'name'")
+
+    def text(key: str) -> str:
+        value = item.get(key)
+        return "" if value is None else str(value).strip()
+
+    return MeetingPointData(
+        external_id=external_id,
+        name=name,
+        address=text("address"),
+        postcode=text("postcode"),
+        city=text("city"),
+        insee=text("insee"),
+        lat=_float_or_none(item.get("lat"), "lat"),
+        lon=_float_or_none(item.get("lon"), "lon"),
+        phone=text("phone"),
+        website=text("website"),
+        booking_url=text("booking_url"),
+    )
+
+
+def _float_or_none(value: Any, key: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConnectorError(f"town hall '{key}' must be a number, got {value!r}") from None
+
+
+def paris(naive: dt.datetime) -> dt.datetime:
+    """A naive wall-clock datetime read as Paris time."""
+    return naive.replace(tzinfo=PARIS)
+
+
+def in_window(starts_at: dt.datetime, start: dt.date, end: dt.date) -> bool:
+    local_day = starts_at.astimezone(PARIS).date()
+    return start <= local_day <= end
