@@ -185,3 +185,26 @@ DEFAULT_DEPARTMENTS = env.list(
     "DEFAULT_DEPARTMENTS",
     default=["75", "77", "78", "91", "92", "93", "94", "95", "01", "07", "26", "38", "42", "69", "73", "74"],
 )
+
+
+def _env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {raw!r}")
+    return value
+
+
+# Scrapers' HTTP client (scrapers/http.py) and per-host politeness (scrapers/throttle.py).
+SCRAPER_TIMEOUT = _env_float("SCRAPER_TIMEOUT", 15.0, minimum=0.1)  # connect and read timeouts, seconds
+SCRAPER_MAX_BYTES = _env_int("SCRAPER_MAX_BYTES", 5_000_000, minimum=1024)  # largest response body read
+# Let the scrapers reach private, loopback and link-local addresses. Tests and local demos only: in
+# production this opens the SSRF door (a source URL could read internal services).
+SCRAPER_ALLOW_PRIVATE_ADDRESSES = _env_bool("SCRAPER_ALLOW_PRIVATE_ADDRESSES", False)
+SCRAPER_HOST_CONCURRENCY = _env_int("SCRAPER_HOST_CONCURRENCY", 4, minimum=1)  # requests in flight per host
+SCRAPER_POLITE_DELAY = _env_float("SCRAPER_POLITE_DELAY", 0.2)  # seconds between two requests to a host

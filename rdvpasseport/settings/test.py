@@ -6,6 +6,10 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rdvpasseport")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# The test client and the live server speak plain HTTP: no redirect to HTTPS, cookies sent over HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 
 from .base import *  # noqa: E402,F403
 
@@ -17,3 +21,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# The connector tests talk to real HTTP servers on 127.0.0.1; the SSRF guard is tested with this turned off.
+SCRAPER_ALLOW_PRIVATE_ADDRESSES = True
+SCRAPER_POLITE_DELAY = 0
+# Off so that tests logging in or searching repeatedly are never locked out; their own tests turn them on.
+AXES_ENABLED = False
+RATELIMIT_ENABLED = False

@@ -1,0 +1,576 @@
+"""The only way connectors talk to the outside world: a guarded, bounded, polite HTTP client.
+
+`HttpClient` owns what every connector needs and none should re-implement:
+- connect and read timeouts (settings.SCRAPER_TIMEOUT) and an overall deadline for reading a body;
+- a response size cap (settings.SCRAPER_MAX_BYTES) enforced while streaming, before the body is in memory;
+- at most 3 redirects, each target re-checked (scheme, address), the auth header dropped on a new origin;
+- an SSRF guard: the host name is resolved, EVERY address is checked, then the socket connects to one of the
+  checked addresses (never to a second resolution: DNS rebinding cannot slip through). Private, loopback,
+  link-local, multicast, reserved and unspecified addresses are refused unless
+  settings.SCRAPER_ALLOW_PRIVATE_ADDRESSES is on (tests and the local demo only);
+- http and https only; no proxies, .netrc or cookies from the environment;
+- retries of idempotent requests on connection errors and 502/503/504, with a bounded exponential backoff;
+- a per-host limit on requests in flight and a polite delay (scrapers.throttle), when given a limiter;
+- the auth header injected into requests, never logged, and the token redacted from every error message;
+- counters `calls` (requests sent, redirects and retries included) and `bytes_received` (body bytes read).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3 import connection as urllib3_connection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from scrapers.connectors.base import ConnectorError
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 3
+RETRY_STATUSES = frozenset({502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ERROR_EXCERPT_CHARS = 300
+
+# Content types accepted by `HttpResponse.expect(...)`.
+CONTENT_TYPES: dict[str, tuple[str, ...]] = {
+    "json": ("application/json", "text/json", "+json"),
+    "calendar": ("text/calendar", "application/ics", "text/x-vcalendar"),
+    "csv": ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"),
+    "html": ("text/html", "application/xhtml+xml"),
+}
+
+Resolver = Callable[[str, int], list[str]]
+
+
+class HttpError(ConnectorError):
+    """A request failed. Subclasses say how."""
+
+
+class BlockedAddressError(HttpError):
+    """The URL points to a scheme or an address the guard refuses."""
+
+
+class HttpTimeoutError(HttpError):
+    pass
+
+
+class ResponseTooLargeError(HttpError):
+    pass
+
+
+class ContentTypeError(HttpError):
+    pass
+
+
+class HttpStatusError(HttpError):
+    """The server answered with a non-2xx status; `status` and `body` (excerpt, token redacted) are kept."""
+
+    def __init__(self, message: str, *, status: int, body: str, url: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.url = url
+
+
+def _default_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def forbidden_reason(address: str) -> str | None:
+    """Why this IP address may not be contacted from a scraper, or None when it is a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 wrapper around an IPv4 address is judged by the address it carries.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return forbidden_reason(str(embedded))
+    checks = (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+    )
+    for label, hit in checks:
+        if hit:
+            return label
+    if not ip.is_global:
+        return "not globally routable"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class AddressGuard:
+    """Resolves a host and checks every address it resolves to before any connection is made.
+
+    `allowed_hosts` lists "host:port" pairs (settings.SCRAPER_ALLOWED_HOSTS, e.g. the local demo server)
+    reachable although private; the host is matched as written in the URL.
+    """
+
+    allow_private: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
+    resolver: Resolver = _default_resolver
+
+    def checked_addresses(self, host: str, port: int) -> list[str]:
+        try:
+            addresses = self.resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise HttpError(f"cannot resolve host {host!r}: {exc}") from None
+        if not addresses:
+            raise HttpError(f"host {host!r} resolves to no address")
+        if self.allow_private or _host_port(host, port) in self.allowed_hosts:
+            return addresses
+        for address in addresses:
+            reason = forbidden_reason(address)
+            if reason:
+                raise BlockedAddressError(
+                    f"refused to connect to {host!r}: it resolves to {address} ({reason} address); "
+                    "private addresses are reachable only through SCRAPER_ALLOWED_HOSTS "
+                    "or SCRAPER_ALLOW_PRIVATE_ADDRESSES"
+                )
+        return addresses
+
+
+def _host_port(host: str, port: int) -> str:
+    host = host.lower().strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class _GuardedConnectionMixin:
+    """Connects only to the addresses the guard checked (the connection's host name is kept for TLS/SNI)."""
+
+    guard: AddressGuard
+    _dns_host: str
+    host: str
+    port: int
+    timeout: Any
+    source_address: Any
+    socket_options: Any
+
+    def _new_conn(self) -> socket.socket:
+        addresses = self.guard.checked_addresses(self._dns_host, self.port)
+        last_error: OSError | None = None
+        for address in addresses:
+            try:
+                return urllib3_connection.connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from exc
+            except socket.gaierror as exc:
+                raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+            except OSError as exc:
+                last_error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connection pools connect through an AddressGuard."""
+
+    def __init__(self, guard: AddressGuard, **kwargs: Any) -> None:
+        self.guard = guard
+        super().__init__(max_retries=0, **kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        attrs = {"guard": self.guard}
+        http_conn = type(
+            "GuardedHTTPConnection", (_GuardedConnectionMixin, urllib3_connection.HTTPConnection), attrs
+        )
+        https_conn = type(
+            "GuardedHTTPSConnection", (_GuardedConnectionMixin, urllib3_connection.HTTPSConnection), attrs
+        )
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        }
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+@dataclasses.dataclass
+class HttpResponse:
+    """A fully read response (the body is within the size cap)."""
+
+    status_code: int
+    url: str
+    headers: CaseInsensitiveDict[str]
+    content: bytes
+    encoding: str | None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the declared charset (UTF-8 by default, a BOM removed)."""
+        encoding = (self.encoding or "utf-8").lower()
+        if encoding in {"utf-8", "utf8"}:
+            encoding = "utf-8-sig"
+        try:
+            return self.content.decode(encoding)
+        except LookupError:
+            raise ConnectorError(f"{self.url} declares an unknown charset {self.encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            raise ConnectorError(
+                f"{self.url} is not valid {self.encoding or 'UTF-8'} text (byte {exc.start})"
+            ) from None
+
+    def expect(self, kind: str) -> HttpResponse:
+        """Refuse a response whose Content-Type is not one of `kind`'s (json, calendar, csv, html)."""
+        accepted = CONTENT_TYPES[kind]
+        content_type = self.content_type
+        if not content_type or not any(
+            content_type == a or (a.startswith("+") and content_type.endswith(a)) for a in accepted
+        ):
+            shown = content_type or "no Content-Type"
+            raise ContentTypeError(
+                f"expected {kind} ({', '.join(a for a in accepted if not a.startswith('+'))}) "
+                f"from {self.url}, got {shown}"
+            )
+        return self
+
+    def expect_json(self) -> HttpResponse:
+        return self.expect("json")
+
+    def expect_calendar(self) -> HttpResponse:
+        return self.expect("calendar")
+
+    def expect_csv(self) -> HttpResponse:
+        return self.expect("csv")
+
+    def expect_html(self) -> HttpResponse:
+        return self.expect("html")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except json.JSONDecodeError as exc:
+            raise ConnectorError(
+                f"invalid JSON from {self.url}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+
+
+class HttpClient:
+    """See the module docstring. One client per source run; not thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        auth_header: str = "",
+        token: str = "",
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+        allow_private: bool | None = None,
+        allowed_hosts: Iterable[str] | None = None,
+        resolver: Resolver | None = None,
+        limiter: Any = "default",
+        retries: int = 2,
+        backoff: float = 0.5,
+        user_agent: str | None = None,
+    ) -> None:
+        self.auth_header = auth_header.strip()
+        self._token = token
+        self.timeout = float(timeout if timeout is not None else getattr(settings, "SCRAPER_TIMEOUT", 15.0))
+        self.max_bytes = int(
+            max_bytes if max_bytes is not None else getattr(settings, "SCRAPER_MAX_BYTES", 5_000_000)
+        )
+        if allow_private is None:
+            allow_private = bool(getattr(settings, "SCRAPER_ALLOW_PRIVATE_ADDRESSES", False))
+        if allowed_hosts is None:
+            allowed_hosts = getattr(settings, "SCRAPER_ALLOWED_HOSTS", ())
+        self.guard = AddressGuard(
+            allow_private=allow_private,
+            allowed_hosts=frozenset(h.strip().lower() for h in allowed_hosts if h.strip()),
+            resolver=resolver or _default_resolver,
+        )
+        if limiter == "default":
+            from scrapers.throttle import default_limiter
+
+            limiter = default_limiter()
+        self.limiter = limiter
+        self.retries = max(0, min(retries, 5))
+        self.backoff = max(0.0, min(backoff, 5.0))
+        self.user_agent = user_agent or f"rdvpasseport/1.0 (+{settings.SITE_URL}/a-propos)"
+        self.calls = 0
+        self.bytes_received = 0
+
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy, .netrc or CA bundle from the environment
+        self.session.headers.clear()
+        self.session.headers.update(
+            {"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+        )
+        adapter = GuardedAdapter(self.guard)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def redact(self, text: str) -> str:
+        """Remove the token (raw or URL-encoded) from a message."""
+        if self._token:
+            for form in {self._token, quote(self._token, safe=""), quote(self._token)}:
+                text = text.replace(form, "[redacted]")
+        return text
+
+    # Public API.
+
+    def get(self, url: str, *, params: Any = None, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        return self.request("GET", url, params=params, headers=headers)
+
+    def post(
+        self,
+        url: str,
+        *,
+        json_body: Any = None,
+        data: Any = None,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        return self.request("POST", url, params=params, json_body=json_body, data=data, headers=headers)
+
+    def put(
+        self, url: str, *, json_body: Any = None, params: Any = None, headers: Mapping[str, str] | None = None
+    ) -> HttpResponse:
+        return self.request("PUT", url, params=params, json_body=json_body, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        raise_for_status: bool = True,
+    ) -> HttpResponse:
+        """Send a request, follow up to 3 redirects, and return the whole (capped) response.
+
+        Raises an HttpError (a ConnectorError) with a precise, token-free message on any failure; on a
+        non-2xx final status too unless raise_for_status is False.
+        """
+        method = method.upper()
+        prepared = self.session.prepare_request(
+            requests.Request(
+                method, url, params=params, json=json_body, data=data, headers=dict(headers or {})
+            )
+        )
+        _check_scheme(prepared.url or url)
+        origin = _origin(prepared.url or url)
+        if self.auth_header and self._token:
+            prepared.headers[self.auth_header] = self._token
+
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._send_with_retries(prepared)
+            if not response.is_redirect:
+                return self._finish(response, raise_for_status=raise_for_status)
+            location = response.headers.get("Location", "")
+            response.close()
+            target = urljoin(prepared.url or url, location)
+            _check_scheme(target)
+            prepared = self._redirected(prepared, response.status_code, target, origin)
+        raise HttpError(f"too many redirects (more than {MAX_REDIRECTS}) from {self._safe_url(url)}")
+
+    # Internals.
+
+    def _redirected(
+        self, prepared: requests.PreparedRequest, status: int, target: str, origin: tuple[str, str, int]
+    ) -> requests.PreparedRequest:
+        new = prepared.copy()
+        new.url = target
+        if status == 303 or (status in (301, 302) and prepared.method == "POST"):
+            new.method = "GET"
+            new.body = None
+            for name in ("Content-Type", "Content-Length"):
+                new.headers.pop(name, None)
+        if _origin(target) != origin and self.auth_header:
+            # The token is for the configured server only, never for whoever it redirects to.
+            new.headers.pop(self.auth_header, None)
+        new.headers.pop("Cookie", None)
+        return new
+
+    def _send_with_retries(self, prepared: requests.PreparedRequest) -> requests.Response:
+        attempts = 1 + (self.retries if prepared.method in IDEMPOTENT_METHODS else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._send_once(prepared)
+            except requests.ConnectionError as exc:
+                if last or isinstance(exc, requests.ConnectTimeout):
+                    raise self._translate(exc, prepared.url or "") from None
+                logger.info(
+                    "retrying %s %s after a connection error", prepared.method, self._safe_url(prepared.url)
+                )
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    return response
+                response.close()
+                logger.info(
+                    "retrying %s %s after HTTP %s",
+                    prepared.method,
+                    self._safe_url(prepared.url),
+                    response.status_code,
+                )
+            time.sleep(self.backoff * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, prepared: requests.PreparedRequest) -> requests.Response:
+        host = urlsplit(prepared.url or "").hostname or ""
+        with self._limited(host):
+            self.calls += 1
+            started = time.monotonic()
+            try:
+                response = self.session.send(
+                    prepared, stream=True, timeout=(self.timeout, self.timeout), allow_redirects=False
+                )
+            except requests.ConnectionError:
+                raise
+            except requests.RequestException as exc:
+                raise self._translate(exc, prepared.url or "") from None
+            try:
+                if not response.is_redirect:
+                    self._read_capped(response, deadline=started + self.timeout * 2)
+            except BaseException:
+                response.close()
+                raise
+        logger.debug("%s %s -> %s", prepared.method, self._safe_url(prepared.url), response.status_code)
+        return response
+
+    @contextmanager
+    def _limited(self, host: str) -> Iterator[None]:
+        if self.limiter is None:
+            yield
+            return
+        with self.limiter.slot(host):
+            yield
+
+    def _read_capped(self, response: requests.Response, *, deadline: float) -> None:
+        url = self._safe_url(response.url)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise ResponseTooLargeError(
+                f"response from {url} is too large: Content-Length {declared} bytes > limit {self.max_bytes}"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                self.bytes_received += len(chunk)
+                if size > self.max_bytes:
+                    raise ResponseTooLargeError(
+                        f"response from {url} is too large: more than {self.max_bytes} bytes"
+                    )
+                if time.monotonic() > deadline:
+                    raise HttpTimeoutError(f"reading {url} took longer than {self.timeout * 2:g} s")
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise self._translate(exc, response.url) from None
+        response._content = b"".join(chunks)
+        response._content_consumed = True  # type: ignore[attr-defined]
+
+    def _finish(self, response: requests.Response, *, raise_for_status: bool) -> HttpResponse:
+        result = HttpResponse(
+            status_code=response.status_code,
+            url=self._safe_url(response.url),
+            headers=response.headers,
+            content=response._content or b"",
+            encoding=requests.utils.get_encoding_from_headers(response.headers)
+            if "charset" in response.headers.get("Content-Type", "").lower()
+            else None,
+        )
+        if raise_for_status and not 200 <= response.status_code < 300:
+            body = self.redact(_excerpt(result.content))
+            reason = f" {response.reason}" if response.reason else ""
+            message = f"HTTP {response.status_code}{reason} from {result.url}"
+            if body:
+                message += f": {body}"
+            raise HttpStatusError(message, status=response.status_code, body=body, url=result.url)
+        return result
+
+    def _translate(self, exc: BaseException, url: str) -> HttpError:
+        safe = self._safe_url(url)
+        if isinstance(exc, requests.ConnectTimeout):
+            return HttpTimeoutError(f"connecting to {safe} timed out after {self.timeout:g} s")
+        if isinstance(exc, requests.ReadTimeout):
+            return HttpTimeoutError(f"{safe} did not answer within {self.timeout:g} s")
+        if isinstance(exc, requests.exceptions.SSLError):
+            return HttpError(f"TLS error with {safe}: {self.redact(_first_line(exc))}")
+        if isinstance(exc, requests.ConnectionError):
+            text = _first_line(exc)
+            if "timed out" in text.lower():
+                return HttpTimeoutError(f"{safe} did not answer within {self.timeout:g} s")
+            return HttpError(f"cannot connect to {safe}: {self.redact(text)}")
+        return HttpError(f"request to {safe} failed: {self.redact(_first_line(exc))}")
+
+    def _safe_url(self, url: str | None) -> str:
+        return self.redact(url or "")
+
+
+def _check_scheme(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedAddressError(f"refused URL scheme {parts.scheme or '(none)'!r}: only http and https")
+    if not parts.hostname:
+        raise BlockedAddressError("refused URL without a host")
+    if parts.username or parts.password:
+        raise BlockedAddressError("refused URL with credentials in it; use the source's auth header")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _excerpt(content: bytes) -> str:
+    text = content[: ERROR_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    if len(text) > ERROR_EXCERPT_CHARS:
+        text = text[:ERROR_EXCERPT_CHARS] + "…"
+    return text
+
+
+def _first_line(exc: BaseException) -> str:
+    # urllib3 wraps the root cause in several layers; the innermost one is the informative one.
+    root: BaseException = exc
+    while True:
+        nxt = getattr(root, "reason", None) or root.__cause__ or root.__context__
+        if not isinstance(nxt, BaseException) or nxt is root:
+            break
+        root = nxt
+    text = str(root) or type(root).__name__
+    return text.splitlines()[0] if text else type(root).__name__
