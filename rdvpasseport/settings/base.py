@@ -170,6 +170,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Scrapes wait on the network, not the CPU: a thread pool runs many at once in one process.
+# SQLite (bare machine) cannot take many concurrent writers, hence a smaller default there.
+CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY = _env_int(
+    "CELERY_WORKER_CONCURRENCY", 16 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 2, minimum=1
+)
+
+# Scrapes (scrapers.services.source_scrape): time limits of one source's scrape, in seconds. The hard limit
+# is also how long a worker holds a source; the thread pool does not enforce these limits (prefork does),
+# so the HTTP client's own timeouts bound a scrape there.
+SCRAPE_SOFT_TIME_LIMIT = _env_int("SCRAPE_SOFT_TIME_LIMIT", 120, minimum=1)
+SCRAPE_TIME_LIMIT = _env_int("SCRAPE_TIME_LIMIT", 150, minimum=1)
+if SCRAPE_TIME_LIMIT <= SCRAPE_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("SCRAPE_TIME_LIMIT must be greater than SCRAPE_SOFT_TIME_LIMIT")
+# Days of slots fetched ahead (a source's config "days" overrides it).
+SCRAPE_DAYS = _env_int("SCRAPE_DAYS", 60, minimum=1)
+# A run with at least this many parse errors, making more than this share of the items read, is suspicious.
+SCRAPE_SUSPICIOUS_PARSE_ERRORS = _env_int("SCRAPE_SUSPICIOUS_PARSE_ERRORS", 5, minimum=1)
+SCRAPE_SUSPICIOUS_PARSE_ERROR_RATIO = 0.1
+# An empty answer after a good run with slots is suspicious until this many empty answers in a row.
+SCRAPE_ZERO_SLOTS_CONFIRMATIONS = _env_int("SCRAPE_ZERO_SLOTS_CONFIRMATIONS", 3, minimum=1)
+# Scrape runs older than this are deleted by the daily purge.
+SCRAPE_RUNS_KEEP_DAYS = _env_int("SCRAPE_RUNS_KEEP_DAYS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,480 @@
+"""Write what a connector fetched: town halls (via meeting points) and the slots of covered town halls.
+
+Everything one run writes happens in one transaction, set-based: on PostgreSQL the slots go through a
+temporary table filled with COPY, then one INSERT ... ON CONFLICT and one DELETE; elsewhere (SQLite on a
+bare machine) through bulk_create(update_conflicts=True) and a DELETE by primary key.
+A run that looks wrong (many parse errors, or suddenly no slot at all) writes nothing but its own record:
+the last good data stays online until its town halls turn stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, quote_plus
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from unidecode import unidecode
+
+from communes.models import Commune, PostalCode
+from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData
+from scrapers.models import MeetingPoint, ScrapeRun, Source
+from slots.models import Reason, Slot, TownHall
+
+logger = logging.getLogger(__name__)
+
+ERROR_EXCERPT_CHARS = 2000
+REDACTED = "[redacted]"
+# A town hall's slots are shown as stale once this many source intervals passed without a good run.
+STALE_AFTER_INTERVALS = 3
+# Below this many slots in the last good run, an empty answer is plausible and not suspicious.
+ZERO_SLOTS_SUSPICIOUS_FROM = 20
+BATCH_SIZE = 1000
+
+_REASONS = frozenset(Reason.values)
+_SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
+
+SlotKey = tuple[int, dt.datetime, str]
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    people_max: int | None
+    booking_url: str
+
+
+@dataclass(frozen=True)
+class SlotCounts:
+    new: int
+    kept: int
+    removed: int
+
+
+def error_excerpt(text: str, *, token: str = "", limit: int = ERROR_EXCERPT_CHARS) -> str:
+    """The text with the source's token redacted (raw and URL-encoded), cut to `limit` characters."""
+    if token:
+        for variant in {token, quote(token, safe=""), quote_plus(token)}:
+            text = text.replace(variant, REDACTED)
+    text = text.strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def source_ingest(
+    *,
+    source: Source,
+    meeting_points: list[MeetingPointData] | None,
+    result: FetchResult,
+    run: ScrapeRun,
+    now: dt.datetime | None = None,
+) -> ScrapeRun:
+    """Write one fetch of `source` and record its outcome on `run` (saved).
+
+    `meeting_points` is the discovery answer (None when this run did not discover). Slots of covered
+    meeting points replace their town hall's slots; other town halls keep theirs. Sets run.status to
+    SUCCESS, SUSPICIOUS or FAILED (nothing answered); only SUCCESS writes town halls and slots.
+    """
+    now = now or timezone.now()
+    run.discovery = meeting_points is not None
+    run.parse_errors = result.parse_errors
+    run.http_calls = result.http_calls
+    run.bytes_received = result.bytes_received
+
+    future_slots = [slot for slot in result.slots if slot.starts_at > now]
+    problem, status = _problem(source=source, result=result, run=run, future_slots=len(future_slots))
+    if problem:
+        run.status = status
+        run.error = error_excerpt("\n".join([problem, *result.errors]), token=source.token)
+        run.finished_at = timezone.now()
+        run.save()
+        logger.warning("Source %s: %s run, nothing replaced: %s", source.pk, status, problem)
+        return run
+
+    with transaction.atomic():
+        if meeting_points is not None:
+            meeting_points_upsert(source=source, meeting_points=meeting_points, now=now)
+        town_hall_of = dict(
+            MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall_id")
+        )
+        covered = {town_hall_of[mp_id] for mp_id in result.covered if mp_id in town_hall_of}
+        rows, invalid = _slot_rows(future_slots, covered_ids=result.covered, town_hall_of=town_hall_of)
+        counts = slots_replace(town_hall_ids=covered, rows=rows, now=now)
+        TownHall.objects.filter(pk__in=covered).update(
+            checked_at=now, stale_at=now + STALE_AFTER_INTERVALS * source.interval
+        )
+        run.status = ScrapeRun.Status.SUCCESS
+        run.town_halls = len(covered)
+        run.slots_new, run.slots_kept, run.slots_removed = counts.new, counts.kept, counts.removed
+        run.parse_errors = result.parse_errors + invalid
+        run.error = error_excerpt("\n".join(result.errors), token=source.token)
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def _problem(*, source: Source, result: FetchResult, run: ScrapeRun, future_slots: int) -> tuple[str, str]:
+    """Why this fetch must not replace anything (empty when it may), and the run status to record."""
+    total = len(result.slots) + result.parse_errors
+    min_errors = settings.SCRAPE_SUSPICIOUS_PARSE_ERRORS
+    ratio = settings.SCRAPE_SUSPICIOUS_PARSE_ERROR_RATIO
+    if result.parse_errors >= min_errors and result.parse_errors > ratio * total:
+        return (
+            f"{result.parse_errors} parse errors for {len(result.slots)} slots read "
+            f"(threshold: {min_errors} errors and {ratio:.0%} of the items)",
+            ScrapeRun.Status.SUSPICIOUS,
+        )
+    if not result.covered and result.errors:
+        return "No meeting point answered", ScrapeRun.Status.FAILED
+    if future_slots == 0 and result.covered:
+        return _zero_slots_problem(source=source, run=run), ScrapeRun.Status.SUSPICIOUS
+    return "", ""
+
+
+def _zero_slots_problem(*, source: Source, run: ScrapeRun) -> str:
+    """Suspicious when the last good run had many slots, unless this is confirmed by repeated runs.
+
+    An editor may really run out of slots: after SCRAPE_ZERO_SLOTS_CONFIRMATIONS empty answers in a
+    row (this one included), the empty answer is accepted.
+    """
+    recent = (
+        ScrapeRun.objects.filter(source=source).exclude(pk=run.pk).exclude(status=ScrapeRun.Status.RUNNING)
+    )
+    last_success = recent.filter(status=ScrapeRun.Status.SUCCESS).order_by("-started_at").first()
+    if last_success is None:
+        return ""
+    previous_total = last_success.slots_new + last_success.slots_kept
+    if previous_total < ZERO_SLOTS_SUSPICIOUS_FROM:
+        return ""
+    suspicious_since = recent.filter(
+        started_at__gt=last_success.started_at, status=ScrapeRun.Status.SUSPICIOUS
+    ).count()
+    if suspicious_since + 1 >= settings.SCRAPE_ZERO_SLOTS_CONFIRMATIONS:
+        return ""
+    return f"No slot at all, while the last successful run had {previous_total}"
+
+
+def _slot_rows(
+    slots: Iterable[SlotData], *, covered_ids: set[str], town_hall_of: dict[str, int]
+) -> tuple[dict[SlotKey, SlotRow], int]:
+    """Slots keyed by (town hall, start, reason), duplicates merged; and how many were unusable."""
+    rows: dict[SlotKey, SlotRow] = {}
+    invalid = 0
+    url_max = Slot._meta.get_field("booking_url").max_length
+    for slot in slots:
+        mp_id = str(slot.meeting_point_id)
+        if mp_id not in covered_ids or mp_id not in town_hall_of:
+            continue
+        if slot.reason not in _REASONS or slot.starts_at.tzinfo is None:
+            invalid += 1
+            continue
+        people_max = slot.people_max
+        if people_max is not None:
+            people_max = min(max(int(people_max), 1), 32767)
+        url = slot.booking_url or ""
+        if len(url) > url_max:
+            url = ""
+        key = (town_hall_of[mp_id], slot.starts_at, slot.reason)
+        previous = rows.get(key)
+        if previous is not None:
+            # Two meeting points of one town hall, or one slot listed twice: keep the larger capacity.
+            if previous.people_max is None or (people_max is not None and people_max <= previous.people_max):
+                people_max = previous.people_max
+            url = previous.booking_url or url
+        rows[key] = SlotRow(people_max=people_max, booking_url=url)
+    return rows, invalid
+
+
+def slots_replace(*, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime) -> SlotCounts:
+    """Make the slots of these town halls exactly `rows`: insert new ones, refresh kept ones, delete the rest.
+
+    Kept slots keep first_seen and get last_seen=now (and the new booking URL and capacity).
+    Must run inside a transaction.
+    """
+    if not town_hall_ids:
+        return SlotCounts(0, 0, 0)
+    if connection.vendor == "postgresql":
+        return _slots_replace_postgresql(town_hall_ids=town_hall_ids, rows=rows, now=now)
+    return _slots_replace_portable(town_hall_ids=town_hall_ids, rows=rows, now=now)
+
+
+def _slots_replace_postgresql(
+    *, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime
+) -> SlotCounts:
+    slot_table = connection.ops.quote_name(Slot._meta.db_table)
+    temp = "scrapers_ingest_slot"
+    with connection.cursor() as cursor:
+        # The outer transaction may already have used the table (tests, two ingests in one transaction).
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} (town_hall_id bigint NOT NULL, starts_at timestamptz NOT NULL,"
+            " reason varchar(12) NOT NULL, people_max smallint, booking_url varchar(1000) NOT NULL)"
+            " ON COMMIT DROP"
+        )
+        raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+        with raw.copy(
+            f"COPY {temp} (town_hall_id, starts_at, reason, people_max, booking_url) FROM STDIN"
+        ) as copy:
+            copy.set_types(["int8", "timestamptz", "varchar", "int2", "varchar"])
+            for (town_hall_id, starts_at, reason), row in rows.items():
+                copy.write_row((town_hall_id, starts_at, reason, row.people_max, row.booking_url))
+        cursor.execute(f"ANALYZE {temp}")
+        # xmax = 0 on a row returned by INSERT ... ON CONFLICT means it was inserted, not updated.
+        cursor.execute(
+            f"""
+            WITH upserted AS (
+                INSERT INTO {slot_table} AS s
+                    (town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen)
+                SELECT town_hall_id, starts_at, reason, people_max, booking_url, %s, %s FROM {temp}
+                ON CONFLICT (town_hall_id, starts_at, reason) DO UPDATE
+                    SET last_seen = EXCLUDED.last_seen,
+                        people_max = EXCLUDED.people_max,
+                        booking_url = EXCLUDED.booking_url
+                RETURNING (s.xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+            """,
+            [now, now],
+        )
+        new, kept = cursor.fetchone()
+        cursor.execute(
+            f"""
+            DELETE FROM {slot_table} AS s
+            WHERE s.town_hall_id = ANY(%s)
+              AND NOT EXISTS (
+                  SELECT 1 FROM {temp} AS t
+                  WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at AND t.reason = s.reason
+              )
+            """,
+            [sorted(town_hall_ids)],
+        )
+        removed = cursor.rowcount
+        cursor.execute(f"DROP TABLE {temp}")
+    return SlotCounts(new=new, kept=kept, removed=removed)
+
+
+def _slots_replace_portable(
+    *, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime
+) -> SlotCounts:
+    existing: dict[SlotKey, int] = {}
+    for ids in _chunks(sorted(town_hall_ids), 500):
+        for pk, town_hall_id, starts_at, reason in Slot.objects.filter(town_hall_id__in=ids).values_list(
+            "pk", *_SLOT_KEY_FIELDS
+        ):
+            existing[(town_hall_id, starts_at, reason)] = pk
+    kept = sum(1 for key in rows if key in existing)
+    removed_ids = [pk for key, pk in existing.items() if key not in rows]
+    objects = [
+        Slot(
+            town_hall_id=town_hall_id,
+            starts_at=starts_at,
+            reason=reason,
+            people_max=row.people_max,
+            booking_url=row.booking_url,
+            first_seen=now,
+            last_seen=now,
+        )
+        for (town_hall_id, starts_at, reason), row in rows.items()
+    ]
+    Slot.objects.bulk_create(
+        objects,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["town_hall", "starts_at", "reason"],
+        update_fields=["last_seen", "booking_url", "people_max"],
+    )
+    for ids in _chunks(removed_ids, 500):
+        Slot.objects.filter(pk__in=ids).delete()
+    return SlotCounts(new=len(rows) - kept, kept=kept, removed=len(removed_ids))
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Meeting points and town halls.
+
+_TOWN_HALL_TEXT_FIELDS = ("name", "address", "postcode", "phone", "website", "booking_url")
+
+
+def meeting_points_upsert(
+    *, source: Source, meeting_points: list[MeetingPointData], now: dt.datetime
+) -> dict[str, int]:
+    """Create or refresh the town halls behind these meeting points; return external id → town hall id.
+
+    New meeting points get a new town hall (online booking, linked to its commune). Existing ones have
+    their town hall's details refreshed, except a location an admin locked; a town hall an admin hid
+    stays hidden.
+    """
+    by_id: dict[str, MeetingPointData] = {}
+    for data in meeting_points:
+        by_id[str(data.external_id).strip()] = data
+    by_id.pop("", None)
+    existing = {
+        mp.external_id: mp
+        for mp in MeetingPoint.objects.filter(source=source, external_id__in=list(by_id)).select_related(
+            "town_hall"
+        )
+    }
+    changed_town_halls: list[TownHall] = []
+    changed_fields: set[str] = set()
+    for external_id, mp in existing.items():
+        town_hall = mp.town_hall
+        values = _town_hall_values(by_id[external_id])
+        if town_hall.location_locked:
+            values.pop("lat")
+            values.pop("lon")
+        if town_hall.commune_id is None:
+            commune = commune_for(by_id[external_id])
+            if commune is not None:
+                values["commune_id"] = commune.pk
+        values["online_booking"] = True
+        dirty = {name for name, value in values.items() if getattr(town_hall, name) != value}
+        if dirty:
+            for name in dirty:
+                setattr(town_hall, name, values[name])
+            town_hall.updated_at = now  # bulk_update does not apply auto_now
+            changed_town_halls.append(town_hall)
+            changed_fields |= dirty
+    if changed_town_halls:
+        TownHall.objects.bulk_update(changed_town_halls, sorted(changed_fields | {"updated_at"}))
+    MeetingPoint.objects.filter(pk__in=[mp.pk for mp in existing.values()]).update(last_seen=now)
+
+    new_ids = [external_id for external_id in by_id if external_id not in existing]
+    new_town_halls = []
+    for external_id in new_ids:
+        data = by_id[external_id]
+        commune = commune_for(data)
+        new_town_halls.append(
+            TownHall(
+                **_town_hall_values(data),
+                commune=commune,
+                online_booking=True,
+                active=True,
+            )
+        )
+    TownHall.objects.bulk_create(new_town_halls, batch_size=BATCH_SIZE)
+    MeetingPoint.objects.bulk_create(
+        [
+            MeetingPoint(source=source, external_id=external_id, town_hall=town_hall, last_seen=now)
+            for external_id, town_hall in zip(new_ids, new_town_halls, strict=True)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    mapping = {external_id: mp.town_hall_id for external_id, mp in existing.items()}
+    mapping.update({external_id: th.pk for external_id, th in zip(new_ids, new_town_halls, strict=True)})
+    return mapping
+
+
+def _town_hall_values(data: MeetingPointData) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name in _TOWN_HALL_TEXT_FIELDS:
+        raw = "" if getattr(data, name, None) is None else str(getattr(data, name)).strip()
+        max_length = TownHall._meta.get_field(name).max_length
+        if name in {"website", "booking_url"} and len(raw) > max_length:
+            raw = ""  # a cut URL is a broken link
+        values[name] = raw[:max_length]
+    values["name"] = values["name"] or (data.city or "").strip()[:255] or f"#{data.external_id}"
+    lat, lon = _coordinate(data.lat, 90), _coordinate(data.lon, 180)
+    if lat is None or lon is None:
+        lat = lon = None
+    values["lat"], values["lon"] = lat, lon
+    return values
+
+
+def _coordinate(value: object, bound: float) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number) or not -bound <= number <= bound:
+        return None
+    return number
+
+
+# Communes: which commune a meeting point belongs to.
+
+_ARTICLE = re.compile(r"^(le|la|les|l)\s+")
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def name_normalize(name: str) -> str:
+    """Lower-case ASCII words, no punctuation, article or "St": "L'Haÿ-les-Roses" → "hay les roses"."""
+    text = re.sub(r"[^a-z0-9]+", " ", unidecode(name or "").lower()).strip()
+    text = " ".join(_ABBREVIATIONS.get(word, word) for word in text.split())
+    return _ARTICLE.sub("", text)
+
+
+def commune_for(data: MeetingPointData) -> Commune | None:
+    """The commune of a meeting point: by INSEE code, else postcode and name, else the nearest town hall."""
+    insee = (data.insee or "").strip().upper()
+    if re.fullmatch(r"\d{4}", insee):
+        insee = "0" + insee
+    postcode = (data.postcode or "").strip()
+    if re.fullmatch(r"\d{4}", postcode):
+        postcode = "0" + postcode
+    candidates: list[Commune] = []
+    if re.fullmatch(r"\d{5}", postcode):
+        code = PostalCode.objects.filter(code=postcode).first()
+        if code is not None:
+            candidates = list(code.communes.all())
+
+    if insee:
+        commune = Commune.objects.filter(insee=insee).first()
+        if commune is not None:
+            return _arrondissement_in(commune, candidates)
+
+    wanted = name_normalize(data.city or "")
+    if wanted and candidates:
+        named = [c for c in candidates if wanted in {name_normalize(c.name), name_normalize(c.search_name)}]
+        if named:
+            return _arrondissement_in(named[0], candidates)
+
+    lat, lon = _coordinate(data.lat, 90), _coordinate(data.lon, 180)
+    if candidates:
+        located = [c for c in candidates if c.is_located]
+        if lat is not None and lon is not None and located:
+            return min(located, key=lambda c: _distance_km(lat, lon, c.lat, c.lon))
+        if len(candidates) == 1:
+            return candidates[0]
+    if lat is not None and lon is not None:
+        return _nearest_commune(lat, lon)
+    return None
+
+
+def _arrondissement_in(commune: Commune, candidates: list[Commune]) -> Commune:
+    """Paris, Lyon, Marseille: the arrondissement the postcode points to rather than the whole city."""
+    arrondissements = [c for c in candidates if c.parent_id == commune.pk]
+    return arrondissements[0] if len(arrondissements) == 1 else commune
+
+
+def _nearest_commune(lat: float, lon: float) -> Commune | None:
+    # Widen a bounding box until the nearest town-hall point inside it is nearer than the box's edges
+    # (so no point outside the box can be nearer).
+    for degrees in (0.05, 0.2, 1.0, 3.0):
+        box = Commune.objects.located().in_bbox(
+            min_lat=lat - degrees,
+            max_lat=lat + degrees,
+            min_lon=lon - degrees * 1.5,
+            max_lon=lon + degrees * 1.5,
+        )
+        communes = list(box.only("insee", "lat", "lon"))
+        if communes:
+            nearest = min(communes, key=lambda c: _distance_km(lat, lon, c.lat, c.lon))
+            if _distance_km(lat, lon, nearest.lat, nearest.lon) <= degrees * 111.0 or degrees == 3.0:
+                return nearest
+    return None
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))

@@ -1,0 +1,224 @@
+"""Scraping a source end to end, dispatching due sources, purging old data.
+
+Tasks (scrapers/tasks.py) and commands (`manage.py scrape`) are thin wrappers around these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from scrapers.connectors.base import ConnectorError, FetchResult, MeetingPointData, SourceSpec
+from scrapers.ingest import error_excerpt, source_ingest
+from scrapers.models import MeetingPoint, ScrapeRun, Source
+from slots.models import Slot
+
+logger = logging.getLogger(__name__)
+
+# Circuit breaker: past this many failures in a row, wait interval × 2^(failures - this), at most BACKOFF_MAX.
+FAILURES_BEFORE_BACKOFF = 3
+BACKOFF_MAX = dt.timedelta(hours=6)
+# Errors of the database (not of the source) that the task retries rather than records as a source failure.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+
+
+def _claim_lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.SCRAPE_TIME_LIMIT)
+
+
+def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRun | None:
+    """Scrape one source: discover its meeting points when due, fetch their slots, ingest, record health.
+
+    Returns the run, or None when the source does not exist or another worker holds it. A ConnectorError
+    (or any unexpected error of the connector) is recorded as a FAILED run and counted by the circuit
+    breaker; a database error is recorded when possible and re-raised for the task to retry.
+    """
+    now = now or timezone.now()
+    lease_until = now + _claim_lease()
+    claimed = (
+        Source.objects.filter(pk=source_id)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .update(claimed_until=lease_until)
+    )
+    if not claimed:
+        logger.info("Source %s: not claimed (missing, or another worker holds it)", source_id)
+        return None
+    try:
+        source = Source.objects.get(pk=source_id)
+        run = ScrapeRun.objects.create(source=source, started_at=now)
+        try:
+            _scrape(source=source, run=run, now=now)
+        except ConnectorError as exc:
+            _run_failed(source=source, run=run, message=str(exc))
+        except SoftTimeLimitExceeded:
+            _run_failed(source=source, run=run, message="Soft time limit exceeded (SCRAPE_SOFT_TIME_LIMIT)")
+        except TRANSIENT_ERRORS as exc:
+            logger.warning("Source %s: database error, the task will retry: %s", source_id, exc)
+            _run_failed(source=source, run=run, message=f"Database error: {exc}", count=False)
+            raise
+        except Exception as exc:
+            logger.exception("Source %s: unexpected error", source_id)
+            _run_failed(source=source, run=run, message=f"Unexpected error: {type(exc).__name__}: {exc}")
+        _health_record(source=source, run=run, now=now)
+        return run
+    finally:
+        try:
+            Source.objects.filter(pk=source_id, claimed_until=lease_until).update(claimed_until=None)
+        except DatabaseError:
+            logger.warning("Source %s: could not release the claim; it expires at %s", source_id, lease_until)
+
+
+def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
+    from scrapers.connectors import get_connector
+
+    connector = get_connector(SourceSpec.from_source(source))
+    try:
+        known = dict(
+            MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall__active")
+        )
+        meeting_points: list[MeetingPointData] | None = None
+        discovery_error = ""
+        if _discovery_due(source=source, now=now, known=bool(known)):
+            try:
+                meeting_points = connector.discover()
+            except ConnectorError as exc:
+                if not known:
+                    raise
+                # Known meeting points still give fresh slots: go on with them.
+                discovery_error = f"Discovery failed, known meeting points used: {exc}"
+        ids = [external_id for external_id, active in known.items() if active]
+        if meeting_points is not None:
+            ids += [str(mp.external_id) for mp in meeting_points if str(mp.external_id) not in known]
+        ids = list(dict.fromkeys(ids))
+
+        start = timezone.localdate(now)
+        days = _days(source)
+        end = start + dt.timedelta(days=days)
+        result = connector.fetch_slots(ids, start=start, end=end) if ids else FetchResult([], set(), [])
+        if discovery_error:
+            result.errors.insert(0, discovery_error)
+        # The run counts every request, discovery included.
+        result.http_calls = connector.http.calls
+        result.bytes_received = connector.http.bytes_received
+        source_ingest(source=source, meeting_points=meeting_points, result=result, run=run, now=now)
+        if meeting_points is not None:
+            Source.objects.filter(pk=source.pk).update(last_discovery_at=now)
+    finally:
+        run.http_calls = connector.http.calls
+        run.bytes_received = connector.http.bytes_received
+        connector.http.close()
+
+
+def _discovery_due(*, source: Source, now: dt.datetime, known: bool) -> bool:
+    if not known or source.last_discovery_at is None:
+        return True
+    return source.last_discovery_at <= now - dt.timedelta(hours=source.discovery_interval_hours)
+
+
+def _days(source: Source) -> int:
+    raw = source.config.get("days") if isinstance(source.config, dict) else None
+    try:
+        days = int(raw) if raw is not None else settings.SCRAPE_DAYS
+    except (TypeError, ValueError):
+        days = settings.SCRAPE_DAYS
+    return min(max(days, 1), 366)
+
+
+def _run_failed(*, source: Source, run: ScrapeRun, message: str, count: bool = True) -> None:
+    run.status = ScrapeRun.Status.FAILED
+    run.town_halls = run.slots_new = run.slots_kept = run.slots_removed = 0
+    run.error = error_excerpt(message, token=source.token)
+    run.finished_at = timezone.now()
+    try:
+        run.save()
+    except DatabaseError:
+        if count:
+            raise
+        logger.warning("Source %s: could not record the failed run", source.pk)
+
+
+def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
+    """Update the source's health from the run: last success/error, failures in a row, next run."""
+    values: dict[str, object] = {"last_run_at": now}
+    if run.status == ScrapeRun.Status.SUCCESS:
+        values.update(
+            last_success_at=now,
+            last_error=run.error,
+            consecutive_failures=0,
+            next_run_at=now + source.interval,
+        )
+    elif run.status == ScrapeRun.Status.SUSPICIOUS:
+        # Not the source's fault as far as we know: no backoff, but the error shows in the admin.
+        values.update(last_error=run.error, next_run_at=now + source.interval)
+    else:
+        failures = source.consecutive_failures + 1
+        values.update(
+            last_error=run.error,
+            consecutive_failures=failures,
+            next_run_at=now + backoff_delay(interval=source.interval, failures=failures),
+        )
+    Source.objects.filter(pk=source.pk).update(**values)
+    for name, value in values.items():
+        setattr(source, name, value)
+
+
+def backoff_delay(*, interval: dt.timedelta, failures: int) -> dt.timedelta:
+    """Delay before the next run: the interval, doubled per failure beyond the third, at most 6 hours."""
+    exponent = max(0, failures - FAILURES_BEFORE_BACKOFF)
+    cap = max(BACKOFF_MAX, interval)
+    if exponent >= 20:  # beyond any cap, and 2**exponent stays small
+        return cap
+    return min(interval * (2**exponent), cap)
+
+
+def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
+    """Enqueue one scrape task per due source, after commit; return their ids.
+
+    Each dispatched source's next_run_at moves to the end of a claim lease, so that a second dispatcher
+    tick does not enqueue it again; the scrape sets the real next run when it finishes (and if the task
+    is lost, the source is due again once the lease is over).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Source.objects.due(now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+            .order_by("next_run_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            Source.objects.filter(pk__in=ids).update(next_run_at=now + _claim_lease())
+            transaction.on_commit(lambda: sources_enqueue(source_ids=ids))
+    return ids
+
+
+def sources_enqueue(*, source_ids: list[int]) -> None:
+    """Send one scrape task per source to the broker (call it after commit)."""
+    from scrapers.tasks import source_scrape as source_scrape_task
+
+    for source_id in source_ids:
+        source_scrape_task.delay(source_id)
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    slots: int
+    runs: int
+
+
+def slots_purge(*, now: dt.datetime | None = None) -> PurgeCounts:
+    """Delete slots already started and scrape runs older than SCRAPE_RUNS_KEEP_DAYS."""
+    now = now or timezone.now()
+    slots, _ = Slot.objects.filter(starts_at__lte=now).delete()
+    runs, _ = ScrapeRun.objects.filter(
+        started_at__lt=now - dt.timedelta(days=settings.SCRAPE_RUNS_KEEP_DAYS)
+    ).delete()
+    return PurgeCounts(slots=slots, runs=runs)
