@@ -1,0 +1,44 @@
+"""Connectors: one module per kind of booking source, all behind scrapers.connectors.base.Connector.
+
+`get_connector(spec)` picks the class for `spec.kind`; `CONNECTOR_KINDS` feeds the admin's choices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapers.connectors.ants import AntsConnector
+from scrapers.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchResult,
+    MeetingPointData,
+    SlotData,
+    SourceSpec,
+)
+
+CONNECTORS: dict[str, type[Connector]] = {cls.kind: cls for cls in (AntsConnector,)}
+CONNECTOR_KINDS: list[tuple[str, str]] = [(kind, cls.label) for kind, cls in CONNECTORS.items()]
+
+
+def get_connector(spec: SourceSpec, *, http: Any = None) -> Connector:
+    """The connector for spec.kind, with its own HTTP client unless one is given."""
+    try:
+        cls = CONNECTORS[spec.kind]
+    except KeyError:
+        known = ", ".join(CONNECTORS)
+        raise ConnectorError(f"unknown connector kind {spec.kind!r}; known kinds: {known}") from None
+    return cls(spec, http=http)
+
+
+__all__ = [
+    "CONNECTORS",
+    "CONNECTOR_KINDS",
+    "Connector",
+    "ConnectorError",
+    "FetchResult",
+    "MeetingPointData",
+    "SlotData",
+    "SourceSpec",
+    "get_connector",
+]
