@@ -5,6 +5,8 @@ Production differs from development by environment variables only.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
 from pathlib import Path
 
@@ -63,6 +65,34 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Security: production-safe defaults when DEBUG=0, development-friendly ones when DEBUG=1. ---
+# `manage.py check --deploy` is clean with the production values listed in docs/OPERATIONS.md.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The container health check and a Prometheus on the private network speak plain HTTP to gunicorn.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+# One year by default, the minimum the HSTS preload list accepts. Start lower on a first deployment.
+SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="strict-origin-when-cross-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Opt in only behind a TLS-terminating proxy that sets X-Forwarded-Proto and drops the client's own:
+# otherwise a client could claim HTTPS. Without it behind such a proxy, SECURE_SSL_REDIRECT loops.
+if _env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Number of reverse proxies in front of the app that append to X-Forwarded-For: the client address used
+# by rate limits, the admin lockout and the /metrics network filter is the one the outermost proxy saw.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+# The admin lives at a less guessable path in production (relative, with a trailing slash).
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if ADMIN_URL.startswith("/") or not ADMIN_URL.endswith("/"):
+    raise ImproperlyConfigured(f"ADMIN_URL must be relative and end with a slash, got {ADMIN_URL!r}")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -76,6 +106,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "csp",
+    "axes",
     "communes",
     "slots",
     "scrapers",
@@ -84,6 +116,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before sessions and the views: a refused request costs one Redis round trip.
+    "rdvpasseport.ratelimit.RateLimitMiddleware",
+    "scrapers.metrics.SearchLatencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +128,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rdvpasseport.urls"
@@ -127,6 +165,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT failures for one username from
+# one client address, that pair is locked out for AXES_COOLOFF_TIME hours. `manage.py axes_reset` unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = _env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = _env_int("AXES_COOLOFF_TIME", 1, minimum=1)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "rdvpasseport.ratelimit.client_ip"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
@@ -194,13 +245,107 @@ SCRAPE_ZERO_SLOTS_CONFIRMATIONS = _env_int("SCRAPE_ZERO_SLOTS_CONFIRMATIONS", 3,
 # Scrape runs older than this are deleted by the daily purge.
 SCRAPE_RUNS_KEEP_DAYS = _env_int("SCRAPE_RUNS_KEEP_DAYS", 30, minimum=1)
 
+# Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json, the default when DEBUG=0),
+# readable lines in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Error reporting: only when SENTRY_DSN is set. No personal data (addresses, cookies, users) is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# Content-Security-Policy (django-csp 4): exactly what the pages use. Scripts and styles are static files
+# (no inline code), map tiles come from OpenStreetMap, htmx talks to this site only.
+_CSP_DIRECTIVES: dict[str, object] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "https://tile.openstreetmap.org"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if SECURE_SSL_REDIRECT:
+    _CSP_DIRECTIVES["upgrade-insecure-requests"] = True
+if _csp_report_uri := env.str("CSP_REPORT_URI", default=""):
+    _CSP_DIRECTIVES["report-uri"] = [_csp_report_uri]
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
+# Rate limits per client address (rdvpasseport/ratelimit.py): "N/s", "N/m", "N/h", "N/d", "N/5m"...
+# or "off". Counted in Redis (Django's cache without it), in fixed windows.
+_RATE_PATTERN = r"^(off|\d+/\d*[smhd])$"
+
+
+def _env_rate(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip().lower()
+    if not re.match(_RATE_PATTERN, value):
+        raise ImproperlyConfigured(f"{name} must look like 30/m, 100/h, 10/5m or off, got {value!r}")
+    return value
+
+
+RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_SEARCH = _env_rate("RATELIMIT_SEARCH", "30/m")
+RATELIMIT_AUTOCOMPLETE = _env_rate("RATELIMIT_AUTOCOMPLETE", "120/m")
+RATELIMIT_API = _env_rate("RATELIMIT_API", "60/m")
+# (bucket, path prefixes, rate): the first rule whose prefix starts the path applies.
+RATELIMITS = [
+    ("search", ("/recherche",), RATELIMIT_SEARCH),
+    ("autocomplete", ("/autocomplete",), RATELIMIT_AUTOCOMPLETE),
+    ("api", ("/api/",), RATELIMIT_API),
+]
+
+# Health (/healthz) and metrics (/metrics): see docs/OPERATIONS.md.
+# Checks whose failure makes /healthz answer 503; the others only make it "degraded" (200).
+HEALTHZ_CRITICAL_CHECKS = env.list("HEALTHZ_CRITICAL_CHECKS", default=["database", "redis"])
+if _unknown_checks := set(HEALTHZ_CRITICAL_CHECKS) - {"database", "redis", "beat", "workers", "sources"}:
+    raise ImproperlyConfigured(f"HEALTHZ_CRITICAL_CHECKS: unknown checks {sorted(_unknown_checks)}")
+HEALTH_BEAT_MAX_AGE = _env_int("HEALTH_BEAT_MAX_AGE", 180, minimum=60)  # seconds since the last heartbeat
+HEALTH_SOURCE_FAILURES = _env_int("HEALTH_SOURCE_FAILURES", 3, minimum=1)  # consecutive failures = failing
+HEALTH_SOURCE_STALE_INTERVALS = _env_int("HEALTH_SOURCE_STALE_INTERVALS", 3, minimum=1)  # intervals = stale
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a CIDR network") from None
+# The beat heartbeat (scrapers/health.py): beat sends it every minute, a worker records it in the cache.
+CELERY_IMPORTS = ["scrapers.health"]
+CELERY_BEAT_SCHEDULE = {
+    "ops-heartbeat": {"task": "scrapers.ops_heartbeat", "schedule": 60.0, "options": {"expire_seconds": 60}},
 }
 
 # Reference data import: the departments imported by default (Île-de-France and former Rhône-Alpes).

@@ -1,0 +1,172 @@
+"""Per-client rate limits on the search page, the autocomplete and the JSON API.
+
+Each rule of settings.RATELIMITS is (bucket, path prefixes, rate). A request whose path starts with one of a
+rule's prefixes counts against that bucket for its client address, in a fixed window (INCR then EXPIRE of a
+key named after the window, in one Redis transaction; Django's cache when REDIS_URL is unset). Past the limit
+the client gets a 429 with Retry-After until the window ends: a French page, or JSON under /api/.
+
+When Redis does not answer, requests go through: the site keeps serving rather than refusing everybody.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext, ngettext
+from prometheus_client import Counter
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMITED = Counter(
+    "rdvpasseport_ratelimited_requests",
+    "Requests refused with a 429 by the rate limits, by bucket.",
+    ["bucket"],
+)
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    window: int  # seconds
+
+
+def parse_rate(value: str) -> Rate | None:
+    """Read "30/m", "100/h" or "10/5m" (ten per five minutes); "off" means no limit."""
+    if value.strip().lower() == "off":
+        return None
+    match = _RATE.match(value)
+    if not match:
+        raise ValueError(f"Not a rate: {value!r} (expected like 30/m, 100/h, 10/5m or off)")
+    count, multiplier, unit = match.groups()
+    return Rate(limit=int(count), window=int(multiplier or 1) * _UNIT_SECONDS[unit])
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of the client, as seen by the outermost of TRUSTED_PROXY_COUNT reverse proxies.
+
+    Each proxy appends the address it received the request from to X-Forwarded-For, so the entry
+    TRUSTED_PROXY_COUNT from the right is the first one a client cannot forge. Anything unusable falls
+    back to REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                logger.warning("Unusable X-Forwarded-For entry %r, using REMOTE_ADDR", candidate[:60])
+    return remote
+
+
+def client_key(address: str) -> str:
+    """The unit a limit applies to: one IPv4 address, or one IPv6 /64 (what one subscriber usually gets)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64] or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> redis.Redis:
+    # Short timeouts: a slow Redis must not slow every search down.
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
+def _count(key: str, ttl: int) -> int:
+    if settings.REDIS_URL:
+        pipe = _redis_client(settings.REDIS_URL).pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, ttl)
+        count, _ = pipe.execute()
+        return int(count)
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=ttl)
+        return 1
+
+
+def hit(*, bucket: str, client: str, rate: Rate, now: float | None = None) -> tuple[bool, int]:
+    """Count one request of `client` in `bucket`; return (allowed, seconds until the window ends)."""
+    now = time.time() if now is None else now
+    window_index = int(now // rate.window)
+    retry_after = max(1, math.ceil((window_index + 1) * rate.window - now))
+    key = f"ratelimit:{bucket}:{client}:{rate.window}:{window_index}"
+    try:
+        count = _count(key, ttl=rate.window + 1)
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("Rate limit store unavailable, letting the request through: %s", exc)
+        return True, 0
+    return count <= rate.limit, retry_after
+
+
+def rule_for(path: str) -> tuple[str, Rate] | None:
+    for bucket, prefixes, rate_text in settings.RATELIMITS:
+        if any(path.startswith(prefix) for prefix in prefixes):
+            rate = parse_rate(rate_text)
+            return (bucket, rate) if rate else None
+    return None
+
+
+def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    message = ngettext(
+        "Trop de requêtes : merci de réessayer dans %(seconds)d seconde.",
+        "Trop de requêtes : merci de réessayer dans %(seconds)d secondes.",
+        retry_after,
+    ) % {"seconds": retry_after}
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"error": message, "retry_after": retry_after}, status=429)
+    else:
+        body = render_to_string(
+            "429.html",
+            {"retry_after": retry_after, "message": message, "title": gettext("Trop de requêtes")},
+            request=request,
+        )
+        response = HttpResponse(body, status=429)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        # Fail at start-up, not on the first search, when a rate is malformed.
+        for _bucket, _prefixes, rate_text in settings.RATELIMITS:
+            parse_rate(rate_text)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.RATELIMIT_ENABLED:
+            rule = rule_for(request.path_info)
+            if rule is not None:
+                bucket, rate = rule
+                allowed, retry_after = hit(bucket=bucket, client=client_key(client_ip(request)), rate=rate)
+                if not allowed:
+                    RATE_LIMITED.labels(bucket=bucket).inc()
+                    return too_many_requests(request, retry_after=retry_after)
+        return self.get_response(request)

@@ -1,0 +1,209 @@
+"""Is the service healthy? The checks behind /healthz, and the beat heartbeat task.
+
+Checks: the database (SELECT 1), Redis (PING on REDIS_URL), beat (age of the heartbeat), Celery workers
+(a broadcast ping, cached for WORKERS_CACHE_SECONDS so /healthz stays fast) and sources (how many active
+sources are failing or stale). Which failures make /healthz answer 503 is settings.HEALTHZ_CRITICAL_CHECKS
+(database and Redis by default: without them nothing is served; without workers or beat the site still
+serves the last data it has, so it is only "degraded").
+
+The heartbeat: beat sends `scrapers.ops_heartbeat` every minute (CELERY_BEAT_SCHEDULE, which
+django-celery-beat copies into its PeriodicTask table at start) and the worker that runs it writes the time
+into the cache. An old heartbeat therefore means beat, the broker or every worker is down; the workers check
+tells which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import redis
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from scrapers.models import Source
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "ops:beat-heartbeat"
+WORKERS_KEY = "ops:workers"
+WORKERS_CACHE_SECONDS = 15
+
+Check = dict[str, Any]
+
+
+@shared_task(name="scrapers.ops_heartbeat", ignore_result=True)
+def ops_heartbeat() -> str:
+    """Every minute (beat): record that beat, the broker and at least one worker are working."""
+    now = timezone.now()
+    cache.set(HEARTBEAT_KEY, now.isoformat(), timeout=24 * 3600)
+    return now.isoformat()
+
+
+def beat_heartbeat() -> dt.datetime | None:
+    try:
+        raw = cache.get(HEARTBEAT_KEY)
+    except Exception as exc:  # the cache is Redis: any of its errors means "unknown"
+        logger.warning("Cannot read the beat heartbeat: %s", exc)
+        return None
+    if not raw:
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def source_is_failing(source: Source) -> bool:
+    """Failed HEALTH_SOURCE_FAILURES runs in a row (one failure is often a hiccup)."""
+    return (
+        source.enabled
+        and not source.paused
+        and source.consecutive_failures >= settings.HEALTH_SOURCE_FAILURES
+    )
+
+
+def source_is_stale(source: Source, *, now: dt.datetime) -> bool:
+    """No success for HEALTH_SOURCE_STALE_INTERVALS scrape intervals (counted from creation if never)."""
+    if not source.enabled or source.paused:
+        return False
+    reference = source.last_success_at or source.created_at
+    return now - reference > source.interval * settings.HEALTH_SOURCE_STALE_INTERVALS
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def check_database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return {"ok": False, "error": _error(exc)}
+    return {"ok": True}
+
+
+def check_redis() -> Check:
+    url = settings.REDIS_URL
+    if not url:
+        return {"ok": True, "detail": "not configured (REDIS_URL unset)"}
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return {"ok": False, "error": _error(exc)}
+    finally:
+        client.close()
+    return {"ok": True}
+
+
+def check_beat(*, now: dt.datetime) -> Check:
+    heartbeat = beat_heartbeat()
+    if heartbeat is None:
+        return {"ok": False, "error": "no heartbeat recorded (beat or every worker down, or just started)"}
+    age = (now - heartbeat).total_seconds()
+    result: Check = {"ok": age <= settings.HEALTH_BEAT_MAX_AGE, "last_heartbeat": heartbeat.isoformat()}
+    result["age_seconds"] = round(age)
+    if not result["ok"]:
+        result["error"] = f"last heartbeat {round(age)} s ago (more than {settings.HEALTH_BEAT_MAX_AGE} s)"
+    return result
+
+
+def _ping_workers() -> list[str]:
+    from rdvpasseport.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
+        replies = app.control.inspect(timeout=1, connection=conn).ping() or {}
+    return sorted(replies)
+
+
+def check_workers() -> Check:
+    try:
+        cached = cache.get(WORKERS_KEY)
+    except Exception:
+        cached = None
+    if cached is not None:
+        workers = cached
+    else:
+        try:
+            workers = _ping_workers()
+        except Exception as exc:
+            return {"ok": False, "error": f"broker unreachable ({_error(exc)})"}
+        try:
+            cache.set(WORKERS_KEY, workers, timeout=WORKERS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cannot cache the workers check", exc_info=True)
+    result: Check = {"ok": bool(workers), "count": len(workers), "names": workers}
+    if not workers:
+        result["error"] = "no Celery worker answered: scrapes are not running"
+    return result
+
+
+def check_sources(*, now: dt.datetime) -> Check:
+    failing: list[str] = []
+    stale: list[str] = []
+    try:
+        sources = list(
+            Source.objects.filter(enabled=True, paused=False).only(
+                "name",
+                "enabled",
+                "paused",
+                "interval_minutes",
+                "last_success_at",
+                "consecutive_failures",
+                "created_at",
+            )
+        )
+    except Exception as exc:
+        return {"ok": False, "error": _error(exc)}
+    for source in sources:
+        if source_is_failing(source):
+            failing.append(source.name)
+        if source_is_stale(source, now=now):
+            stale.append(source.name)
+    result: Check = {
+        "ok": not failing and not stale,
+        "active": len(sources),
+        "failing": len(failing),
+        "stale": len(stale),
+        # A few names help the person on call; the admin has the full list.
+        "failing_names": failing[:10],
+        "stale_names": stale[:10],
+    }
+    if not result["ok"]:
+        result["error"] = f"{len(failing)} failing and {len(stale)} stale sources"
+    return result
+
+
+def health_report(*, now: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of /healthz: {"status": "ok"|"degraded"|"error", "checks": {...}}."""
+    now = now or timezone.now()
+    checks: dict[str, Check] = {"database": check_database(), "redis": check_redis()}
+    redis_down = not checks["redis"]["ok"]
+    if redis_down and settings.CELERY_BROKER_URL == settings.REDIS_URL:
+        # The broker is that same Redis: asking workers would only wait for a timeout.
+        checks["workers"] = {"ok": False, "error": "skipped: the broker (Redis) is down"}
+    else:
+        checks["workers"] = check_workers()
+    checks["beat"] = check_beat(now=now)
+    if checks["database"]["ok"]:
+        checks["sources"] = check_sources(now=now)
+    else:
+        checks["sources"] = {"ok": False, "error": "skipped: the database is down"}
+
+    critical = set(settings.HEALTHZ_CRITICAL_CHECKS)
+    failed = {name for name, check in checks.items() if not check["ok"]}
+    if failed & critical:
+        status, code = "error", 503
+    elif failed:
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return code, {"status": status, "time": now.isoformat(), "checks": checks}
