@@ -24,13 +24,16 @@ run: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) migrate --noinput
 	DEBUG=$${DEBUG:-1} $(MANAGE) import_communes
 	DEBUG=$${DEBUG:-1} $(MANAGE) setup_schedules
+	DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo
 	@echo
 	@echo "  rdvpasseport: http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(WEB_PORT)/admin/ — create an account with:"
 	@echo "    DEBUG=1 $(BIN)/python manage.py createsuperuser"
 	@echo "  Ctrl-C stops the web server, the worker and beat."
 	@echo
-	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile.dev start
+	@# DEMO=0 (environment or .env): honcho starts no demo booking server.
+	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile.dev start \
+		-c demo=$$(DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo --is-enabled)
 
 web: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) runserver 127.0.0.1:$(WEB_PORT)

@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "scrapers.context_processors.demo_banner",
             ],
         },
     },
@@ -353,6 +354,17 @@ DEFAULT_DEPARTMENTS = env.list(
     "DEFAULT_DEPARTMENTS",
     default=["75", "77", "78", "91", "92", "93", "94", "95", "01", "07", "26", "38", "42", "69", "73", "74"],
 )
+
+# The local demo booking server (`manage.py demo_server`, started by `make run`): about fifty real town halls
+# with generated slots, registered as a source by `manage.py setup_demo`. DEMO=0 removes it.
+DEMO = _env_bool("DEMO", True)
+# host:port pairs the scrapers may reach although they are private or loopback addresses (the SSRF guard
+# refuses those otherwise): the demo server's own address only, by default.
+SCRAPER_ALLOWED_HOSTS = [
+    host.strip()
+    for host in (env.str("SCRAPER_ALLOWED_HOSTS", default="") or ("127.0.0.1:8765" if DEMO else "")).split(",")
+    if host.strip()
+]
 
 
 def _env_float(name: str, default: float, minimum: float = 0.0) -> float:

@@ -1,0 +1,41 @@
+"""Register the demo booking server as a source (DEMO on, the default), or remove it (DEMO=0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from scrapers.demo import DEMO_PORT, demo_base_url, demo_source_remove, demo_source_setup
+
+
+class Command(BaseCommand):
+    help = (
+        "With DEMO on (the default), register the local demo booking server as a source scraped every "
+        "minute; with DEMO=0, delete that source and the slots it provided. Safe to run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--port", type=int, default=DEMO_PORT, help=f"Port of the demo server (default {DEMO_PORT})."
+        )
+        parser.add_argument(
+            "--is-enabled",
+            action="store_true",
+            help="Only print 1 when DEMO is on, 0 when off (for the Makefile), and change nothing.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["is_enabled"]:
+            self.stdout.write("1" if settings.DEMO else "0")
+            return
+        if settings.DEMO:
+            source = demo_source_setup(base_url=demo_base_url(options["port"]))
+            self.stdout.write(
+                f"Demo source #{source.pk} registered: {source.base_url}, scraped every "
+                f"{source.interval_minutes} minute(s). Set DEMO=0 to remove it."
+            )
+        else:
+            deleted = demo_source_remove()
+            self.stdout.write(f"DEMO is off: demo source removed ({deleted} demo slots deleted).")
