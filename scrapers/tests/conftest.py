@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from scrapers.connectors.base import SourceSpec
+from scrapers.http import HttpClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -55,5 +56,17 @@ def make_spec() -> Callable[..., SourceSpec]:
         }
         values.update(overrides)
         return SourceSpec(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_http() -> Callable[..., HttpClient]:
+    """An HttpClient for a spec as a connector builds it, minus the backoff: make_http(spec, timeout=0.3)."""
+
+    def make(spec: SourceSpec, **overrides: Any) -> HttpClient:
+        values: dict[str, Any] = {"auth_header": spec.auth_header, "token": spec.token, "backoff": 0}
+        values.update(overrides)
+        return HttpClient(**values)
 
     return make
