@@ -222,3 +222,252 @@ def slots_purge(*, now: dt.datetime | None = None) -> PurgeCounts:
         started_at__lt=now - dt.timedelta(days=settings.SCRAPE_RUNS_KEEP_DAYS)
     ).delete()
     return PurgeCounts(slots=slots, runs=runs)
+
+
+# Loading sources from a file (manage.py load_sources).
+
+
+class SourceFileError(ValueError):
+    """A sources file that cannot be loaded; the message lists every problem, in English."""
+
+
+_SOURCE_KEYS = {
+    "name",
+    "kind",
+    "url",
+    "auth_header",
+    "token",
+    "token_env",
+    "interval_minutes",
+    "discovery_interval_hours",
+    "max_documents",
+    "enabled",
+    "config",
+}
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def sources_load(*, data: object, environ: dict[str, str]) -> LoadSummary:
+    """Create or update sources by name from parsed YAML `{"sources": [...]}`; all or nothing.
+
+    Keys absent from an entry keep the stored value of an existing source (model default for a new one);
+    the token can be given as `token` or read from the environment variable named by `token_env`.
+    """
+    from scrapers.connectors import CONNECTOR_KINDS
+
+    if not isinstance(data, dict) or "sources" not in data:
+        raise SourceFileError('The file must be a mapping with a "sources" list at the top level.')
+    entries = data["sources"]
+    if not isinstance(entries, list) or not entries:
+        raise SourceFileError('"sources" must be a non-empty list of sources.')
+    extra = sorted(str(key) for key in data if key != "sources")
+    if extra:
+        raise SourceFileError(f'Unknown top-level key(s): {", ".join(extra)}; only "sources" is allowed.')
+
+    kinds = [kind for kind, _label in CONNECTOR_KINDS]
+    problems: list[str] = []
+    parsed: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        where = f"sources[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a mapping of keys to values, got {type(entry).__name__}.")
+            continue
+        name = entry.get("name")
+        if isinstance(name, str) and name.strip():
+            where = f"{where} ({name.strip()})"
+        values, entry_problems = _source_values(entry, kinds=kinds, environ=environ)
+        problems += [f"{where}: {problem}" for problem in entry_problems]
+        if not entry_problems:
+            if values["name"] in seen:
+                problems.append(f"{where}: the name {values['name']!r} appears twice in the file.")
+            seen.add(str(values["name"]))
+            parsed.append(values)
+    if problems:
+        raise SourceFileError("\n".join(problems))
+
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    with transaction.atomic():
+        existing = {s.name: s for s in Source.objects.select_for_update().filter(name__in=seen)}
+        for values in parsed:
+            name = str(values.pop("name"))
+            source = existing.get(name)
+            if source is None:
+                Source.objects.create(name=name, **values)
+                created.append(name)
+                continue
+            dirty = [field for field, value in values.items() if getattr(source, field) != value]
+            if dirty:
+                for field in dirty:
+                    setattr(source, field, values[field])
+                source.save(update_fields=[*dirty, "updated_at"])
+                updated.append(name)
+            else:
+                unchanged.append(name)
+    return LoadSummary(created=created, updated=updated, unchanged=unchanged)
+
+
+def _source_values(
+    entry: dict[object, object], *, kinds: list[str], environ: dict[str, str]
+) -> tuple[dict[str, object], list[str]]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    problems: list[str] = []
+    values: dict[str, object] = {}
+    unknown = sorted(str(key) for key in entry if key not in _SOURCE_KEYS)
+    if unknown:
+        problems.append(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_SOURCE_KEYS))}.")
+
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append('"name" is missing or empty.')
+    elif len(name.strip()) > 200:
+        problems.append('"name" is longer than 200 characters.')
+    else:
+        values["name"] = name.strip()
+
+    kind = entry.get("kind")
+    if kind is None:
+        problems.append(f'"kind" is missing; expected one of: {", ".join(kinds)}.')
+    elif kind not in kinds:
+        problems.append(f"unknown kind {kind!r}; expected one of: {', '.join(kinds)}.")
+    else:
+        values["kind"] = kind
+
+    url = entry.get("url")
+    if url is None or url == "":
+        problems.append('"url" is missing (the base URL of the source).')
+    elif not isinstance(url, str) or len(url) > 1000:
+        problems.append(f'"url" must be an http(s) URL of at most 1,000 characters, got {url!r}.')
+    else:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+            values["base_url"] = url
+        except ValidationError:
+            problems.append(f'"url" is not a valid http(s) URL: {url!r}.')
+
+    if "auth_header" in entry:
+        header = entry["auth_header"]
+        if header is None:
+            header = ""
+        if not isinstance(header, str) or len(header) > 100 or any(c in header for c in ": \r\n"):
+            problems.append(f'"auth_header" must be an HTTP header name, got {header!r}.')
+        else:
+            values["auth_header"] = header
+
+    if "token" in entry and "token_env" in entry:
+        problems.append('give either "token" or "token_env", not both.')
+    elif "token" in entry:
+        token = entry["token"]
+        if token is None:
+            token = ""
+        if not isinstance(token, str | int) or isinstance(token, bool) or len(str(token)) > 500:
+            problems.append('"token" must be a string of at most 500 characters.')
+        else:
+            values["token"] = str(token)
+    elif "token_env" in entry:
+        variable = entry["token_env"]
+        if not isinstance(variable, str) or not variable:
+            problems.append('"token_env" must name an environment variable.')
+        elif not environ.get(variable):
+            problems.append(f'"token_env": the environment variable {variable} is not set or empty.')
+        elif len(environ[variable]) > 500:
+            problems.append(f'"token_env": the variable {variable} is longer than 500 characters.')
+        else:
+            values["token"] = environ[variable]
+
+    for key, minimum, maximum in (
+        ("interval_minutes", 1, 7 * 24 * 60),
+        ("discovery_interval_hours", 1, 24 * 30),
+        ("max_documents", 1, 6),
+    ):
+        if key in entry:
+            value = entry[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+                problems.append(f'"{key}" must be a whole number from {minimum} to {maximum}, got {value!r}.')
+            else:
+                values[key] = value
+
+    if "enabled" in entry:
+        if not isinstance(entry["enabled"], bool):
+            problems.append(f'"enabled" must be true or false, got {entry["enabled"]!r}.')
+        else:
+            values["enabled"] = entry["enabled"]
+
+    if "config" in entry:
+        config = entry["config"]
+        if config is None:
+            config = {}
+        if not isinstance(config, dict):
+            problems.append(f'"config" must be a mapping, got {type(config).__name__}.')
+        else:
+            values["config"] = config
+    return values, problems
+
+
+# Periodic tasks (django-celery-beat), created by manage.py setup_schedules.
+
+DISPATCH_SCHEDULE_NAME = "Dispatch due sources every minute"
+PURGE_SCHEDULE_NAME = "Purge past slots and old scrape runs daily"
+
+
+def schedules_setup() -> list[tuple[object, bool]]:
+    """Create or update the default periodic tasks; return (PeriodicTask, created) pairs.
+
+    The schedule and task are reset to the defaults; `enabled` is left as an operator set it.
+    """
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    with transaction.atomic():
+        every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+        nightly, _ = CrontabSchedule.objects.get_or_create(
+            minute="30",
+            hour="3",
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
+        )
+        results = []
+        for name, task, schedule, description in (
+            (
+                DISPATCH_SCHEDULE_NAME,
+                "scrapers.tasks.sources_dispatch",
+                {"interval": every_minute, "crontab": None},
+                "Enqueues one scrape per due source (created by manage.py setup_schedules).",
+            ),
+            (
+                PURGE_SCHEDULE_NAME,
+                "scrapers.tasks.slots_purge",
+                {"crontab": nightly, "interval": None},
+                "Deletes slots already started and scrape runs older than SCRAPE_RUNS_KEEP_DAYS "
+                "(created by manage.py setup_schedules).",
+            ),
+        ):
+            periodic, created = PeriodicTask.objects.update_or_create(
+                name=name,
+                defaults={
+                    "task": task,
+                    **schedule,
+                    "solar": None,
+                    "clocked": None,
+                    "one_off": False,
+                    "args": "[]",
+                    "kwargs": "{}",
+                    "description": description,
+                    # A tick not run within a minute is useless: the next one comes.
+                    "expire_seconds": 60 if schedule["interval"] else None,
+                    "expires": None,
+                },
+            )
+            results.append((periodic, created))
+    return results
