@@ -6,69 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('communes', '0001_initial'),
+        ("communes", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TownHall',
+            name="TownHall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('address', models.CharField(blank=True, max_length=500)),
-                ('postcode', models.CharField(blank=True, max_length=5)),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('lon', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('location_locked', models.BooleanField(default=False, help_text='An admin corrected the location: scrapes never overwrite it.')),
-                ('phone', models.CharField(blank=True, max_length=50)),
-                ('website', models.URLField(blank=True, max_length=500)),
-                ('booking_url', models.URLField(blank=True, help_text='Shown when a slot has no link of its own.', max_length=1000, verbose_name='default booking URL')),
-                ('online_booking', models.BooleanField(default=False, help_text='Slots of this town hall are collected from an online booking source.')),
-                ('active', models.BooleanField(default=True, help_text='Uncheck to hide this town hall from citizens.')),
-                ('checked_at', models.DateTimeField(blank=True, help_text='When its slots were last collected successfully.', null=True)),
-                ('stale_at', models.DateTimeField(blank=True, help_text='Past this moment its slots are shown as stale.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='town_halls', to='communes.commune')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("address", models.CharField(blank=True, max_length=500)),
+                ("postcode", models.CharField(blank=True, max_length=5)),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("lon", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                (
+                    "location_locked",
+                    models.BooleanField(
+                        default=False,
+                        help_text="An admin corrected the location: scrapes never overwrite it.",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=50)),
+                ("website", models.URLField(blank=True, max_length=500)),
+                (
+                    "booking_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Shown when a slot has no link of its own.",
+                        max_length=1000,
+                        verbose_name="default booking URL",
+                    ),
+                ),
+                (
+                    "online_booking",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Slots of this town hall are collected from an online booking source.",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="Uncheck to hide this town hall from citizens."
+                    ),
+                ),
+                (
+                    "checked_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When its slots were last collected successfully.", null=True
+                    ),
+                ),
+                (
+                    "stale_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Past this moment its slots are shown as stale.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="town_halls",
+                        to="communes.commune",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('reason', models.CharField(choices=[('CNI', "Carte d'identité"), ('PASSPORT', 'Passeport'), ('CNI-PASSPORT', "Carte d'identité et passeport")], max_length=12)),
-                ('people_max', models.PositiveSmallIntegerField(blank=True, help_text='Largest number of people this slot can take, when the source tells.', null=True)),
-                ('booking_url', models.URLField(blank=True, max_length=1000)),
-                ('first_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('town_hall', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='slots.townhall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("CNI", "Carte d'identité"),
+                            ("PASSPORT", "Passeport"),
+                            ("CNI-PASSPORT", "Carte d'identité et passeport"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "people_max",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Largest number of people this slot can take, when the source tells.",
+                        null=True,
+                    ),
+                ),
+                ("booking_url", models.URLField(blank=True, max_length=1000)),
+                ("first_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "town_hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="slots", to="slots.townhall"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
+                "ordering": ["starts_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='townhall',
-            index=models.Index(fields=['lat', 'lon'], name='townhall_lat_lon'),
+            model_name="townhall",
+            index=models.Index(fields=["lat", "lon"], name="townhall_lat_lon"),
         ),
         migrations.AddIndex(
-            model_name='slot',
-            index=models.Index(fields=['town_hall', 'reason', 'starts_at'], name='slot_search'),
+            model_name="slot",
+            index=models.Index(fields=["town_hall", "reason", "starts_at"], name="slot_search"),
         ),
         migrations.AddIndex(
-            model_name='slot',
-            index=models.Index(fields=['reason', 'starts_at'], name='slot_reason_start'),
+            model_name="slot",
+            index=models.Index(fields=["reason", "starts_at"], name="slot_reason_start"),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.UniqueConstraint(fields=('town_hall', 'starts_at', 'reason'), name='slot_unique_per_reason'),
+            model_name="slot",
+            constraint=models.UniqueConstraint(
+                fields=("town_hall", "starts_at", "reason"), name="slot_unique_per_reason"
+            ),
         ),
     ]

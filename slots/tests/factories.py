@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from communes.models import Commune, Department, PostalCode
+from communes.services import normalize_search_text
 from slots.models import Reason, Slot, TownHall
 
 _sequence = itertools.count(1)
@@ -44,7 +45,7 @@ def make_commune(
     defaults: dict[str, Any] = {
         "insee": insee,
         "name": name,
-        "search_name": name.lower(),
+        "search_name": normalize_search_text(name),
         "department": department,
         "population": 10_000,
         "lat": 48.9,

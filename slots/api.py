@@ -1,0 +1,145 @@
+"""The public JSON API, version 1: commune suggestions and the town-hall search.
+
+Bad parameters answer `400 {"error": "<what is wrong, in French>"}`. Datetimes are ISO 8601 with
+their Paris offset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from communes.models import Commune
+from communes.services import GeocodingError, Place, commune_suggestions, geocode
+from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm
+from slots.search import SearchResult, town_halls_search
+
+MAX_SUGGESTIONS = 20
+
+
+@require_GET
+def communes(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return _bad_request(
+            _("Le paramètre q (début d'un nom de commune ou d'un code postal) est obligatoire.")
+        )
+    if len(query) > MAX_QUERY_LENGTH:
+        return _bad_request(_("Le texte recherché (q) est trop long pour être un lieu."))
+    limit = 10
+    if raw_limit := request.GET.get("limit"):
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_SUGGESTIONS:
+            return _bad_request(_("Le paramètre limit doit être un entier entre 1 et 20."))
+    suggestions = commune_suggestions(query, limit=limit)
+    return JsonResponse({"results": [_commune_json(commune) for commune in suggestions]})
+
+
+@require_GET
+def search(request: HttpRequest) -> JsonResponse:
+    form = ApiSearchForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form.first_error())
+    params = form.cleaned_data
+    now = timezone.now()
+
+    body: dict[str, Any] = {}
+    if params["lat"] is not None:
+        lat, lon = params["lat"], params["lon"]
+        body["origin"] = {"insee": None, "name": None, "lat": lat, "lon": lon}
+    else:
+        try:
+            geocoded = geocode(params["q"])
+        except GeocodingError as exc:
+            return _bad_request(exc.message)
+        if geocoded.ambiguous:
+            candidates = [place.commune for place in geocoded.places]
+            prefetch_related_objects(candidates, "postal_codes")
+            return JsonResponse(
+                {
+                    "origin": None,
+                    "results": [],
+                    "candidates": [_commune_json(commune) for commune in candidates],
+                }
+            )
+        origin = geocoded.places[0]
+        lat, lon = origin.lat, origin.lon
+        body["origin"] = _origin_json(origin)
+        if geocoded.others:
+            prefetch_related_objects(geocoded.others, "postal_codes")
+            body["other_communes"] = [_commune_json(commune) for commune in geocoded.others]
+
+    results = town_halls_search(
+        lat=lat,
+        lon=lon,
+        radius_km=params["radius_km"],
+        reason=params["reason"],
+        people=params["documents_number"],
+        start_date=params["start_date"],
+        end_date=params["end_date"],
+        sort=params["sort"],
+        now=now,
+    )
+    body["results"] = [_result_json(result) for result in results]
+    return JsonResponse(body)
+
+
+def _bad_request(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=400)
+
+
+def _iso(value: dt.datetime) -> str:
+    return timezone.localtime(value).isoformat()
+
+
+def _origin_json(place: Place) -> dict[str, Any]:
+    return {"insee": place.commune.insee, "name": place.commune.name, "lat": place.lat, "lon": place.lon}
+
+
+def _commune_json(commune: Commune) -> dict[str, Any]:
+    return {
+        "insee": commune.insee,
+        "name": commune.name,
+        "department": commune.department_id,
+        "postcodes": [postal_code.code for postal_code in commune.postal_codes.all()],
+        "population": commune.population,
+        "lat": commune.lat,
+        "lon": commune.lon,
+    }
+
+
+def _result_json(result: SearchResult) -> dict[str, Any]:
+    town_hall = result.town_hall
+    next_slot = None
+    if result.next_slot is not None:
+        next_slot = {
+            "datetime": _iso(result.next_slot.starts_at),
+            "booking_url": result.next_slot.booking_url,
+        }
+    return {
+        "town_hall": {
+            "id": town_hall.pk,
+            "name": town_hall.name,
+            "address": town_hall.address,
+            "postcode": town_hall.postcode,
+            "insee": town_hall.commune_id,
+            "lat": town_hall.lat,
+            "lon": town_hall.lon,
+            "phone": town_hall.phone,
+            "website": town_hall.website,
+        },
+        "distance_km": round(result.distance_km, 2),
+        "next_slot": next_slot,
+        "slots_count": result.slots_count,
+        "data_age_seconds": int(result.data_age.total_seconds()) if result.data_age is not None else None,
+        "stale": result.stale,
+    }
