@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from slots.models import Slot, TownHall
+
+
+@admin.register(TownHall)
+class TownHallAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "commune",
+        "postcode",
+        "active",
+        "online_booking",
+        "upcoming_slots",
+        "checked_at",
+        "is_stale_now",
+        "location_locked",
+    )
+    list_filter = ("active", "online_booking", "location_locked", "commune__department")
+    search_fields = ("name", "postcode", "commune__name", "commune__insee")
+    list_select_related = ("commune",)
+    raw_id_fields = ("commune",)
+    readonly_fields = ("checked_at", "stale_at", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "commune", "address", "postcode", "active")}),
+        (
+            "Location",
+            {
+                "fields": ("lat", "lon", "location_locked"),
+                "description": "Check “location locked” after correcting the point, or the next scrape "
+                "may move it back to the source's coordinates.",
+            },
+        ),
+        ("Contact and booking", {"fields": ("phone", "website", "booking_url", "online_booking")}),
+        ("Freshness", {"fields": ("checked_at", "stale_at", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TownHall]:
+        # One correlated count in the list query instead of one query per row; as a subquery (not a join
+        # with GROUP BY) so that the paginator's COUNT(*) leaves it out.
+        upcoming = (
+            Slot.objects.filter(town_hall=OuterRef("pk"))
+            .upcoming()
+            .order_by()
+            .values("town_hall")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        count = Coalesce(Subquery(upcoming, output_field=IntegerField()), Value(0))
+        return super().get_queryset(request).annotate(upcoming_slots_count=count)
+
+    @admin.display(description="upcoming slots", ordering="upcoming_slots_count")
+    def upcoming_slots(self, town_hall: TownHall) -> int:
+        return town_hall.upcoming_slots_count  # type: ignore[attr-defined]
+
+    @admin.display(description="stale", boolean=True)
+    def is_stale_now(self, town_hall: TownHall) -> bool | None:
+        return None if town_hall.stale_at is None else town_hall.is_stale()
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    list_display = ("town_hall", "starts_at", "reason", "people_max", "first_seen", "last_seen")
+    list_filter = ("reason",)
+    date_hierarchy = "starts_at"
+    raw_id_fields = ("town_hall",)
+    list_select_related = ("town_hall",)
+    search_fields = ("town_hall__name", "town_hall__postcode")
+    readonly_fields = ("first_seen", "last_seen")
