@@ -16,8 +16,23 @@ from scrapers.connectors.base import (
     SlotData,
     SourceSpec,
 )
+from scrapers.connectors.csv import CsvConnector
+from scrapers.connectors.html import HtmlConnector
+from scrapers.connectors.ics import IcsConnector
+from scrapers.connectors.rendezvousonline import RendezvousOnlineConnector
+from scrapers.connectors.synbird import SynbirdConnector
 
-CONNECTORS: dict[str, type[Connector]] = {cls.kind: cls for cls in (AntsConnector,)}
+CONNECTORS: dict[str, type[Connector]] = {
+    cls.kind: cls
+    for cls in (
+        AntsConnector,
+        RendezvousOnlineConnector,
+        SynbirdConnector,
+        IcsConnector,
+        CsvConnector,
+        HtmlConnector,
+    )
+}
 CONNECTOR_KINDS: list[tuple[str, str]] = [(kind, cls.label) for kind, cls in CONNECTORS.items()]
 
 

@@ -232,3 +232,16 @@ def paris(naive: dt.datetime) -> dt.datetime:
 def in_window(starts_at: dt.datetime, start: dt.date, end: dt.date) -> bool:
     local_day = starts_at.astimezone(PARIS).date()
     return start <= local_day <= end
+
+
+def parse_iso_datetime(value: Any) -> dt.datetime:
+    """An ISO 8601 datetime; with an offset or Z it is exact, without one it is Paris time."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"datetime must be a non-empty string, got {value!r}"[:80])
+    if len(value.strip()) <= len("YYYY-MM-DD"):
+        raise ValueError(f"{value[:40]!r} is a date without a time")
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"unrecognised datetime {value[:40]!r}") from None
+    return parsed if parsed.tzinfo else paris(parsed)

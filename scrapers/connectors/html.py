@@ -1,0 +1,194 @@
+"""A town hall's booking page read with CSS selectors (many small towns publish a plain list of dates).
+
+Source fields: `base_url` is the page URL (text/html); `auth_header`/`token` are sent when set.
+config keys:
+- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
+  "phone", "website", "booking_url"};
+- `slot_selector` (required): CSS selector of one element per free slot, e.g. "ul.creneaux li";
+- `datetime_attribute`: read the datetime from this attribute of the element (e.g. "data-start" or
+  "datetime") instead of its text;
+- `date_format`: strptime format of the datetime, e.g. "%d/%m/%Y à %H:%M" (French month and day names
+  work with %B/%A: "%A %d %B %Y à %Hh%M"); default ISO 8601 ("2026-12-01T09:00", offset optional);
+  without %z the time is Paris time;
+- `datetime_pattern`: a regular expression cutting the datetime out of a longer text (its first group, or
+  the whole match), e.g. "\\d{2}/\\d{2}/\\d{4} à \\d{2}:\\d{2}";
+- `link_selector`: CSS selector, inside the slot element, of the link to book it (its href); without it an
+  <a href> slot element is its own link; otherwise the town hall's booking_url, then the page itself;
+- `require_selector`: a selector that must match the page (e.g. the calendar container); when it does not,
+  the page changed and the fetch fails instead of reporting "no slot";
+- `reasons`: the reasons every slot can be booked for (default: all three); `people_max`: when known.
+The page's HTML is parsed in memory only: it is never stored nor returned, errors quote at most a short text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+import soupsieve
+from bs4 import BeautifulSoup, Tag
+
+from scrapers.connectors.base import (
+    ConnectorError,
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    in_window,
+    paris,
+    parse_iso_datetime,
+)
+
+_FRENCH_NAMES = {
+    "janvier": "January",
+    "février": "February",
+    "fevrier": "February",
+    "mars": "March",
+    "avril": "April",
+    "mai": "May",
+    "juin": "June",
+    "juillet": "July",
+    "août": "August",
+    "aout": "August",
+    "septembre": "September",
+    "octobre": "October",
+    "novembre": "November",
+    "décembre": "December",
+    "decembre": "December",
+    "lundi": "Monday",
+    "mardi": "Tuesday",
+    "mercredi": "Wednesday",
+    "jeudi": "Thursday",
+    "vendredi": "Friday",
+    "samedi": "Saturday",
+    "dimanche": "Sunday",
+}
+_FRENCH_WORD = re.compile(r"\b(" + "|".join(_FRENCH_NAMES) + r")\b", re.IGNORECASE)
+_FIRST_OF_MONTH = re.compile(r"\b1er\b", re.IGNORECASE)
+
+
+class HtmlConnector(TownHallConnector):
+    kind = "html"
+    label = "Booking web page read with CSS selectors (one town hall)"
+
+    def _option(self, key: str, *, required: bool = False) -> str:
+        value = self.config.get(key)
+        if value in (None, ""):
+            if required:
+                raise ConnectorError(f"config '{key}' is required for an html source")
+            return ""
+        if not isinstance(value, str):
+            raise ConnectorError(f"config '{key}' must be a string")
+        return value
+
+    def _people_max(self) -> int | None:
+        raw = self.config.get("people_max")
+        if raw in (None, ""):
+            return None
+        if not str(raw).isdigit() or not 1 <= int(raw) <= 20:
+            raise ConnectorError(f"config 'people_max' must be an integer from 1 to 20, got {raw!r}")
+        return int(raw)
+
+    def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
+        counters = self._start_counters()
+        town_hall = self.town_halls()[0]
+        if town_hall.external_id not in {str(i) for i in meeting_point_ids}:
+            return self._finish(counters, slots=[], covered=set(), errors=[])
+        slot_selector = self._option("slot_selector", required=True)
+        link_selector = self._option("link_selector")
+        require_selector = self._option("require_selector")
+        attribute = self._option("datetime_attribute")
+        date_format = self._option("date_format")
+        pattern = _compile(self._option("datetime_pattern"))
+        reasons = self.configured_reasons()
+        people_max = self._people_max()
+
+        response = self.http.get(self.spec.base_url).expect_html()
+        soup = BeautifulSoup(response.text, "html.parser")
+        try:
+            if require_selector and soup.select_one(require_selector) is None:
+                raise ConnectorError(
+                    f"{response.url} has no element matching require_selector {require_selector!r}: "
+                    "the page layout probably changed"
+                )
+            elements = soup.select(slot_selector)
+        except soupsieve.SelectorSyntaxError as exc:
+            raise ConnectorError(f"invalid CSS selector in config: {str(exc).splitlines()[0]}") from None
+
+        default_url = town_hall.booking_url or response.url
+        slots: dict[tuple[dt.datetime, str], SlotData] = {}
+        parse_errors = 0
+        example = ""
+        for element in elements:
+            raw = element.get(attribute) if attribute else element.get_text(" ", strip=True)
+            text = " ".join(str(raw or "").split())
+            try:
+                starts_at = parse_datetime(text, date_format=date_format, pattern=pattern)
+            except ValueError:
+                parse_errors += 1
+                example = example or text[:40]
+                continue
+            if not in_window(starts_at, start, end):
+                continue
+            try:
+                url = _link(element, link_selector, base=response.url) or default_url
+            except soupsieve.SelectorSyntaxError as exc:
+                raise ConnectorError(f"invalid link_selector: {str(exc).splitlines()[0]}") from None
+            for reason in reasons:
+                slots[(starts_at, reason)] = SlotData(
+                    meeting_point_id=town_hall.external_id,
+                    starts_at=starts_at,
+                    reason=reason,
+                    people_max=people_max,
+                    booking_url=url,
+                )
+        errors = []
+        if parse_errors:
+            errors.append(
+                f"{parse_errors} slot element(s) could not be read with date_format "
+                f"{date_format or 'ISO 8601'!r} and were skipped, e.g. {example!r}"
+            )
+        return self._finish(
+            counters,
+            slots=[slots[key] for key in sorted(slots)],
+            covered={town_hall.external_id},
+            errors=errors,
+            parse_errors=parse_errors,
+        )
+
+
+def parse_datetime(text: str, *, date_format: str, pattern: re.Pattern[str] | None = None) -> dt.datetime:
+    """A slot's datetime from its text: cut by `pattern`, read with `date_format` (or ISO), Paris if naive."""
+    if pattern is not None:
+        match = pattern.search(text)
+        if not match:
+            raise ValueError("datetime_pattern does not match")
+        text = match.group(1) if match.groups() else match.group(0)
+    if not date_format:
+        return parse_iso_datetime(text)
+    if any(directive in date_format for directive in ("%B", "%b", "%A", "%a")):
+        text = _FIRST_OF_MONTH.sub("1", text)
+        text = _FRENCH_WORD.sub(lambda m: _FRENCH_NAMES[m.group(1).lower()], text)
+    parsed = dt.datetime.strptime(text, date_format)
+    return parsed if parsed.tzinfo else paris(parsed)
+
+
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConnectorError(f"config 'datetime_pattern' is not a valid regular expression: {exc}") from None
+
+
+def _link(element: Tag, link_selector: str, *, base: str) -> str:
+    target: Any = element.select_one(link_selector) if link_selector else element
+    if not isinstance(target, Tag) or target.name != "a":
+        return ""
+    href = str(target.get("href") or "").strip()
+    if not href:
+        return ""
+    url = urljoin(base, href)
+    return url if url.startswith(("https://", "http://")) else ""

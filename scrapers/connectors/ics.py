@@ -1,0 +1,117 @@
+"""iCalendar feed of free slots published for one town hall: each VEVENT is one free slot.
+
+Source fields: `base_url` is the feed URL (served as text/calendar); `auth_header`/`token` are sent when set.
+config keys:
+- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
+  "phone", "website", "booking_url"};
+- `reasons`: the reasons every free slot can be booked for (default: all three); one slot per reason;
+- `summary_contains`: keep only events whose SUMMARY contains this text (case-insensitive), e.g. "Libre";
+- `booking_url`: the link of a slot without a URL property of its own (default: the town hall's
+  booking_url, then its website);
+- `people_max`: how many people a slot takes, when the town hall says so (default: unknown).
+DTSTART with TZID is read in that zone, with a trailing Z as UTC, floating (no zone) as Paris time.
+Events with a date only (all-day), without DTSTART or with an unreadable one are counted as parse errors;
+cancelled events (STATUS:CANCELLED) are skipped. Recurrence rules (RRULE) are not expanded: a feed of free
+slots lists each slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import icalendar
+
+from scrapers.connectors.base import (
+    ConnectorError,
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    in_window,
+    paris,
+)
+
+
+class IcsConnector(TownHallConnector):
+    kind = "ics"
+    label = "iCalendar feed of free slots (one town hall)"
+
+    def _people_max(self) -> int | None:
+        raw = self.config.get("people_max")
+        if raw in (None, ""):
+            return None
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"config 'people_max' must be an integer, got {raw!r}") from None
+        if not 1 <= value <= 20:
+            raise ConnectorError(f"config 'people_max' must be between 1 and 20, got {value}")
+        return value
+
+    def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
+        counters = self._start_counters()
+        town_hall = self.town_halls()[0]
+        if town_hall.external_id not in {str(i) for i in meeting_point_ids}:
+            return self._finish(counters, slots=[], covered=set(), errors=[])
+        reasons = self.configured_reasons()
+        people_max = self._people_max()
+        contains = str(self.config.get("summary_contains") or "").casefold()
+        default_url = str(self.config.get("booking_url") or "") or town_hall.booking_url or town_hall.website
+
+        response = self.http.get(self.spec.base_url).expect_calendar()
+        try:
+            calendar = icalendar.Calendar.from_ical(response.text)
+        except ValueError as exc:
+            raise ConnectorError(f"{response.url} is not a valid iCalendar file: {str(exc)[:200]}") from None
+        if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
+            raise ConnectorError(f"{response.url} does not contain a VCALENDAR")
+
+        slots: dict[tuple[dt.datetime, str], SlotData] = {}
+        parse_errors = 0
+        for event in calendar.walk("VEVENT"):
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            if contains and contains not in str(event.get("SUMMARY", "")).casefold():
+                continue
+            try:
+                starts_at = _start(event)
+            except ValueError:
+                parse_errors += 1
+                continue
+            if not in_window(starts_at, start, end):
+                continue
+            url = _http_url(event.get("URL")) or default_url
+            for reason in reasons:
+                slots[(starts_at, reason)] = SlotData(
+                    meeting_point_id=town_hall.external_id,
+                    starts_at=starts_at,
+                    reason=reason,
+                    people_max=people_max,
+                    booking_url=url,
+                )
+        errors = [f"{parse_errors} event(s) could not be read and were skipped"] if parse_errors else []
+        return self._finish(
+            counters,
+            slots=[slots[key] for key in sorted(slots)],
+            covered={town_hall.external_id},
+            errors=errors,
+            parse_errors=parse_errors,
+        )
+
+
+def _start(event: Any) -> dt.datetime:
+    prop = event.get("DTSTART")
+    if prop is None:
+        raise ValueError("no DTSTART")
+    try:
+        value = prop.dt
+    except Exception as exc:  # icalendar raises its own error types for a broken property
+        raise ValueError(f"unreadable DTSTART: {exc}") from None
+    if not isinstance(value, dt.datetime):
+        raise ValueError("DTSTART is a date, not a time")
+    return value if value.tzinfo else paris(value)
+
+
+def _http_url(value: Any) -> str:
+    url = str(value or "").strip()
+    return url if url.startswith(("https://", "http://")) else ""
