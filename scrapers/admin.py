@@ -1,0 +1,350 @@
+"""Admin for booking sources (with their health), scrape runs and meeting points.
+
+A source's token is write-only here: a password input that keeps the stored value when left empty, and
+never a column, a rendered value or a change-message detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from scrapers.ingest import STALE_AFTER_INTERVALS
+from scrapers.models import MeetingPoint, ScrapeRun, Source
+from scrapers.services import sources_enqueue
+from slots.models import Slot
+
+
+def _connector_kinds() -> list[tuple[str, str]]:
+    from scrapers.connectors import CONNECTOR_KINDS
+
+    return list(CONNECTOR_KINDS)
+
+
+class TokenField(forms.CharField):
+    """Write-only: an empty submission means "keep the stored token", so only a typed value is a change."""
+
+    widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return bool(data)
+
+
+class SourceForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=_connector_kinds, help_text="Which connector reads this source.")
+    base_url = forms.URLField(label="Base URL", max_length=1000, assume_scheme="https")
+    token = TokenField(
+        required=False,
+        max_length=500,
+        help_text="Write-only. Leave empty to keep the stored token; it is never displayed.",
+    )
+    clear_token = forms.BooleanField(required=False, label="Remove the stored token")
+
+    class Meta:
+        model = Source
+        fields = [
+            "name",
+            "kind",
+            "base_url",
+            "auth_header",
+            "token",
+            "clear_token",
+            "config",
+            "enabled",
+            "paused",
+            "interval_minutes",
+            "discovery_interval_hours",
+            "max_documents",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Never send the stored token back to the browser, not even as the field's initial value.
+        self.initial.pop("token", None)
+        if self.instance.pk and self.instance.token:
+            self.fields["token"].help_text = "A token is stored. " + str(self.fields["token"].help_text)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("clear_token"):
+            cleaned["token"] = ""
+        elif not cleaned.get("token"):
+            cleaned["token"] = self.instance.token if self.instance.pk else ""
+        return cleaned
+
+
+def source_health(source: Source, *, now: dt.datetime | None = None) -> str:
+    """paused, failing, stale or ok (what the Health column and filter show)."""
+    now = now or timezone.now()
+    if source.paused or not source.enabled:
+        return "paused"
+    if source.consecutive_failures > 0:
+        return "failing"
+    if (
+        source.last_success_at is None
+        or source.last_success_at < now - STALE_AFTER_INTERVALS * source.interval
+    ):
+        return "stale"
+    return "ok"
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("ok", "OK"), ("stale", "Stale"), ("failing", "Failing"), ("paused", "Paused or disabled")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> QuerySet[Source]:
+        value = self.value()
+        if value is None:
+            return queryset
+        paused = Q(paused=True) | Q(enabled=False)
+        if value == "paused":
+            return queryset.filter(paused)
+        running = queryset.exclude(paused)
+        if value == "failing":
+            return running.filter(consecutive_failures__gt=0)
+        stale = _stale_q(running)
+        healthy = running.filter(consecutive_failures=0)
+        if value == "stale":
+            return healthy.filter(stale)
+        if value == "ok":
+            return healthy.exclude(stale)
+        return queryset
+
+
+def _stale_q(queryset: QuerySet[Source]) -> Q:
+    # One condition per distinct interval keeps this portable (no integer × interval arithmetic in SQL).
+    now = timezone.now()
+    stale = Q(last_success_at__isnull=True)
+    for minutes in queryset.order_by().values_list("interval_minutes", flat=True).distinct():
+        cutoff = now - STALE_AFTER_INTERVALS * dt.timedelta(minutes=minutes)
+        stale |= Q(interval_minutes=minutes, last_success_at__lt=cutoff)
+    return stale
+
+
+class RecentRunsFormSet(forms.BaseInlineFormSet):
+    def get_queryset(self) -> QuerySet[ScrapeRun]:
+        return super().get_queryset().order_by("-started_at")[:10]
+
+
+class ScrapeRunInline(admin.TabularInline):
+    model = ScrapeRun
+    formset = RecentRunsFormSet
+    verbose_name_plural = "last 10 scrape runs"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "started_at",
+        "status",
+        "discovery",
+        "town_halls",
+        "slots_new",
+        "slots_kept",
+        "slots_removed",
+        "parse_errors",
+        "http_calls",
+        "bytes_received",
+        "error_excerpt",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="error")
+    def error_excerpt(self, run: ScrapeRun) -> str:
+        return Truncator(run.error).chars(120)
+
+
+class _Count(Func):
+    function = "COUNT"
+    output_field = IntegerField()
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
+    list_display = [
+        "name",
+        "kind",
+        "health",
+        "enabled",
+        "paused",
+        "interval_minutes",
+        "last_success_at",
+        "consecutive_failures",
+        "last_error_excerpt",
+        "town_halls_count",
+        "slots_count",
+        "next_run_at",
+    ]
+    list_filter = [HealthFilter, "kind", "enabled", "paused", "is_demo"]
+    search_fields = ["name", "base_url"]
+    actions = ["run_now", "pause", "resume"]
+    inlines = [ScrapeRunInline]
+    readonly_fields = [
+        "is_demo",
+        "next_run_at",
+        "last_run_at",
+        "last_success_at",
+        "last_discovery_at",
+        "consecutive_failures",
+        "last_error",
+        "claimed_until",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "base_url", "auth_header", "token", "clear_token", "config"]}),
+        (
+            "Schedule",
+            {
+                "fields": [
+                    "enabled",
+                    "paused",
+                    "interval_minutes",
+                    "discovery_interval_hours",
+                    "max_documents",
+                    "is_demo",
+                ]
+            },
+        ),
+        (
+            "Health",
+            {
+                "fields": [
+                    "next_run_at",
+                    "last_run_at",
+                    "last_success_at",
+                    "last_discovery_at",
+                    "consecutive_failures",
+                    "last_error",
+                    "claimed_until",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
+        town_halls = (
+            MeetingPoint.objects.filter(source_id=OuterRef("pk"))
+            .order_by()
+            .values(n=_Count("town_hall_id", template="COUNT(DISTINCT %(expressions)s)"))
+        )
+        slots = (
+            Slot.objects.upcoming()
+            .filter(
+                town_hall_id__in=MeetingPoint.objects.filter(source_id=OuterRef(OuterRef("pk"))).values(
+                    "town_hall_id"
+                )
+            )
+            .order_by()
+            .values(n=_Count("pk"))
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                town_halls_total=Subquery(town_halls, output_field=IntegerField()),
+                slots_total=Subquery(slots, output_field=IntegerField()),
+            )
+        )
+
+    @admin.display(description="health")
+    def health(self, source: Source) -> str:
+        return source_health(source)
+
+    @admin.display(description="last error")
+    def last_error_excerpt(self, source: Source) -> str:
+        return Truncator(source.last_error).chars(80)
+
+    @admin.display(description="town halls", ordering="town_halls_total")
+    def town_halls_count(self, source: Source) -> int:
+        return source.town_halls_total or 0
+
+    @admin.display(description="upcoming slots", ordering="slots_total")
+    def slots_count(self, source: Source) -> int:
+        return source.slots_total or 0
+
+    @admin.action(description="Run now (enqueue a scrape)")
+    def run_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        transaction.on_commit(lambda: sources_enqueue(source_ids=ids))
+        self.message_user(
+            request,
+            f"Queued a scrape of {len(ids)} source(s); results appear in their runs within a minute "
+            "if a worker is running.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Pause (stop scheduled scrapes)")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        count = queryset.update(paused=True)
+        self.message_user(request, f"Paused {count} source(s).", messages.SUCCESS)
+
+    @admin.action(description="Resume (scrape at the next dispatch)")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        count = queryset.update(paused=False, next_run_at=timezone.now())
+        self.message_user(request, f"Resumed {count} source(s).", messages.SUCCESS)
+
+
+@admin.register(ScrapeRun)
+class ScrapeRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "source",
+        "status",
+        "discovery",
+        "town_halls",
+        "slots_new",
+        "slots_kept",
+        "slots_removed",
+        "parse_errors",
+        "http_calls",
+        "bytes_received",
+        "duration",
+        "error_excerpt",
+    ]
+    list_filter = ["status", "discovery", "source"]
+    list_select_related = ["source"]
+    search_fields = ["source__name", "error"]
+    date_hierarchy = "started_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in ScrapeRun._meta.fields] + ["duration"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="error")
+    def error_excerpt(self, run: ScrapeRun) -> str:
+        return Truncator(run.error).chars(80)
+
+
+@admin.register(MeetingPoint)
+class MeetingPointAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "source", "town_hall", "last_seen"]
+    list_filter = ["source"]
+    list_select_related = ["source", "town_hall"]
+    search_fields = ["external_id", "town_hall__name", "source__name"]
+    raw_id_fields = ["town_hall"]

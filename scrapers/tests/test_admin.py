@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from scrapers.models import ScrapeRun, Source
+from scrapers.tests.factories import (
+    TOKEN,
+    make_meeting_point,
+    make_run,
+    make_slot,
+    make_source,
+    make_town_hall,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+def changelist(admin_client, **params):
+    return admin_client.get(reverse("admin:scrapers_source_changelist"), params)
+
+
+def test_the_source_list_shows_health_counts_and_never_the_token(admin_client, now):
+    healthy = make_source(name="Healthy", last_success_at=now - dt.timedelta(minutes=2))
+    failing = make_source(name="Failing", consecutive_failures=4, last_error="HTTP 503 Service Unavailable")
+    make_source(name="Paused", paused=True)
+    make_source(name="Stale", last_success_at=now - dt.timedelta(hours=2))
+    town_hall = make_town_hall()
+    make_meeting_point(healthy, "1", town_hall)
+    make_meeting_point(healthy, "2", make_town_hall())
+    make_slot(town_hall, now + dt.timedelta(days=1))
+    make_slot(town_hall, now + dt.timedelta(days=2))
+    make_slot(town_hall, now - dt.timedelta(days=1))  # past: not counted
+    make_meeting_point(failing, "9", town_hall)
+
+    response = changelist(admin_client)
+
+    assert response.status_code == 200
+    rows = {source.name: source for source in response.context["cl"].result_list}
+    assert (rows["Healthy"].town_halls_total, rows["Healthy"].slots_total) == (2, 2)
+    assert (rows["Failing"].town_halls_total, rows["Failing"].slots_total) == (1, 2)
+    html = response.content.decode()
+    for label in ("failing", "stale", "paused", "ok", "HTTP 503 Service Unavailable", "Upcoming slots"):
+        assert label in html
+    assert TOKEN not in html
+
+
+def test_the_source_list_runs_a_constant_number_of_queries(admin_client, django_assert_max_num_queries):
+    for n in range(3):
+        make_meeting_point(make_source(), str(n))
+    changelist(admin_client)  # warm the session and content types
+    with django_assert_max_num_queries(8) as few:
+        changelist(admin_client)
+    for n in range(3, 12):
+        make_meeting_point(make_source(), str(n))
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = changelist(admin_client)
+
+    assert len(response.context["cl"].result_list) == 12
+
+
+@pytest.mark.parametrize(
+    ("health", "expected"), [("failing", ["F"]), ("stale", ["S"]), ("paused", ["P"]), ("ok", ["O"])]
+)
+def test_the_health_filter_selects_sources(admin_client, now, health, expected):
+    make_source(name="F", consecutive_failures=1, last_success_at=now)
+    make_source(name="S", last_success_at=now - dt.timedelta(minutes=16), interval_minutes=5)
+    make_source(name="P", enabled=False, last_success_at=now)
+    make_source(name="O", last_success_at=now - dt.timedelta(minutes=14), interval_minutes=5)
+
+    response = changelist(admin_client, health=health)
+
+    assert [source.name for source in response.context["cl"].result_list] == expected
+
+
+def test_the_change_form_never_renders_the_token_and_shows_the_last_ten_runs(admin_client, now):
+    source = make_source()
+    for minutes in range(12):
+        make_run(source, started_at=now - dt.timedelta(minutes=minutes), error=f"error of run {minutes:02d}")
+
+    response = admin_client.get(reverse("admin:scrapers_source_change", args=[source.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert TOKEN not in html
+    assert 'type="password"' in html
+    assert "error of run 09" in html
+    assert "error of run 10" not in html
+
+
+def post_source(admin_client, source, **overrides):
+    data = {
+        "name": source.name,
+        "kind": "ants",
+        "base_url": source.base_url,
+        "auth_header": source.auth_header,
+        "token": "",
+        "config": "{}",
+        "enabled": "on",
+        "interval_minutes": "5",
+        "discovery_interval_hours": "24",
+        "max_documents": "1",
+        "runs-TOTAL_FORMS": "0",
+        "runs-INITIAL_FORMS": "0",
+        "runs-MIN_NUM_FORMS": "0",
+        "runs-MAX_NUM_FORMS": "0",
+    }
+    data.update(overrides)
+    return admin_client.post(reverse("admin:scrapers_source_change", args=[source.pk]), data)
+
+
+def test_an_empty_token_field_keeps_the_stored_token(admin_client):
+    source = make_source()
+
+    response = post_source(admin_client, source, interval_minutes="7")
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert (source.token, source.interval_minutes) == (TOKEN, 7)
+
+
+def test_a_typed_token_replaces_it_and_the_history_does_not_show_it(admin_client):
+    source = make_source()
+
+    response = post_source(admin_client, source, token="brand-new-token")
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.token == "brand-new-token"
+    history = admin_client.get(reverse("admin:scrapers_source_history", args=[source.pk])).content.decode()
+    assert "brand-new-token" not in history
+
+
+def test_the_token_can_be_removed(admin_client):
+    source = make_source()
+
+    post_source(admin_client, source, clear_token="on")
+
+    source.refresh_from_db()
+    assert source.token == ""
+
+
+def test_the_kind_must_be_a_known_connector(admin_client):
+    source = make_source()
+
+    response = post_source(admin_client, source, kind="carrier-pigeon")
+
+    assert response.status_code == 200
+    assert "kind" in response.context["adminform"].form.errors
+    source.refresh_from_db()
+    assert source.kind == "ants"
+
+
+def test_run_now_enqueues_after_commit_and_says_so(admin_client, django_capture_on_commit_callbacks):
+    sources = [make_source(), make_source()]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reverse("admin:scrapers_source_changelist"),
+            {"action": "run_now", "_selected_action": [s.pk for s in sources]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    assert "Queued a scrape of 2 source(s)" in response.content.decode()
+    assert len(callbacks) == 1
+
+
+def test_pause_and_resume_actions(admin_client):
+    source = make_source(next_run_at=timezone.now() + dt.timedelta(hours=1))
+    url = reverse("admin:scrapers_source_changelist")
+
+    response = admin_client.post(url, {"action": "pause", "_selected_action": [source.pk]}, follow=True)
+    assert "Paused 1 source(s)" in response.content.decode()
+    source.refresh_from_db()
+    assert source.paused is True
+    assert not Source.objects.due().filter(pk=source.pk).exists()
+
+    response = admin_client.post(url, {"action": "resume", "_selected_action": [source.pk]}, follow=True)
+    assert "Resumed 1 source(s)" in response.content.decode()
+    source.refresh_from_db()
+    assert source.paused is False
+    assert Source.objects.due().filter(pk=source.pk).exists()
+
+
+def test_the_run_and_meeting_point_lists_render(admin_client):
+    source = make_source(name="Éditeur listé")
+    make_run(source, status=ScrapeRun.Status.FAILED, error=f"HTTP 500 at {TOKEN[:3]}")
+    make_meeting_point(source, "mp-42")
+
+    runs = admin_client.get(reverse("admin:scrapers_scraperun_changelist"))
+    points = admin_client.get(reverse("admin:scrapers_meetingpoint_changelist"))
+
+    assert runs.status_code == 200
+    assert "Éditeur listé" in runs.content.decode()
+    assert points.status_code == 200
+    assert "mp-42" in points.content.decode()
+    add = admin_client.get(reverse("admin:scrapers_source_add"))
+    assert add.status_code == 200
