@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -86,6 +87,16 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     assert "appelez la mairie" in html
 
 
+def test_search_says_when_data_were_just_checked(client, clichy):
+    clichy.town_hall.checked_at = clichy.town_hall.checked_at + dt.timedelta(minutes=3, seconds=50)
+    clichy.town_hall.save()
+
+    html = search(client, q="92110").content.decode()
+
+    assert "vérifié à l’instant" in html
+    assert "il y a 0" not in html
+
+
 def test_search_marks_stale_results(client, clichy):
     html = search(client, q="92110").content.decode()
 
@@ -117,9 +128,17 @@ def test_search_filters_by_reason(client, clichy):
 def test_search_filters_by_number_of_people(client, clichy):
     html = search(client, q="92110", personnes="3").content.decode()
 
-    # Levallois' only slot takes 2 people at most.
-    assert result_names(html)[0] == "Mairie de Clichy"
+    # Levallois' only slot takes 2 people at most: it comes after Clichy, by distance, with its booking site.
+    assert result_names(html) == [
+        "Mairie de Clichy",
+        "Mairie d&#x27;Asnières-sur-Seine",
+        "Mairie de Levallois-Perret",
+    ]
     assert "1 avec un créneau libre" in html
+    levallois = html[html.index("Mairie de Levallois-Perret") :]
+    assert "Aucun créneau libre en ligne dans la période." in levallois
+    assert f'href="{clichy.levallois.booking_url}"' in levallois
+    assert "Voir le site de réservation" in levallois
 
 
 def test_search_sorts_by_distance_on_request(client, clichy):
