@@ -83,3 +83,25 @@ class PostalCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ReferenceImport(models.Model):
+    """The last import of one scope: lets a re-run with unchanged package data finish at once."""
+
+    scope = models.CharField(max_length=400, unique=True, help_text='Sorted department codes, or "all".')
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the import code, the data and the scope."
+    )
+    data_version = models.CharField(max_length=100)
+    communes = models.PositiveIntegerField(
+        help_text="Communes and arrondissements in the scope after import."
+    )
+    postcodes = models.PositiveIntegerField()
+    postcode_links = models.PositiveIntegerField()
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope"]
+
+    def __str__(self) -> str:
+        return f"{self.scope} ({self.data_version})"
