@@ -74,6 +74,12 @@ class SlotData:
     people_max: int | None
     booking_url: str
 
+    def __post_init__(self) -> None:
+        if self.starts_at.tzinfo is None or self.starts_at.utcoffset() is None:
+            raise ValueError("SlotData.starts_at must be an aware datetime")
+        # One zone for every connector: comparisons, logs and tests read Paris wall-clock time.
+        object.__setattr__(self, "starts_at", self.starts_at.astimezone(PARIS))
+
 
 @dataclass
 class FetchResult:
@@ -163,7 +169,7 @@ class TownHallConnector(Connector):
 
     def town_halls(self) -> list[MeetingPointData]:
         raw: Iterable[Any]
-        if "town_halls" in self.config:
+        if self.config.get("town_halls") not in (None, "", [], {}):
             value = self.config["town_halls"]
             if isinstance(value, dict):
                 # {"<id used in the data>": {...town hall...}}: the key is the default external id.
@@ -172,7 +178,7 @@ class TownHallConnector(Connector):
                 raw = value
             else:
                 raise ConnectorError("config 'town_halls' must be a list or an object of town halls")
-        elif "town_hall" in self.config:
+        elif self.config.get("town_hall"):
             raw = [self.config["town_hall"]]
         else:
             raise ConnectorError(f"config of a {self.kind} source needs a 'town_hall' object")

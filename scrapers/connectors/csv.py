@@ -104,7 +104,7 @@ def _rows(text: str, *, where: str) -> csv.DictReader[str]:
     if not header.strip():
         raise ConnectorError(f"{where} is empty: a header row is expected ({','.join(KNOWN_COLUMNS)})")
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     fieldnames = [name.strip().lower() for name in (reader.fieldnames or [])]
     reader.fieldnames = fieldnames
     missing = [column for column in REQUIRED_COLUMNS if column not in fieldnames]
@@ -119,7 +119,7 @@ def _checked(rows: csv.DictReader[str], *, where: str) -> Iterator[dict[str, str
     try:
         yield from rows
     except csv.Error as exc:
-        raise ConnectorError(f"{where} is not a readable CSV file (line {rows.line_num}): {exc}") from None
+        raise ConnectorError(f"{where} is not a readable CSV file (line {rows.line_num + 1}): {exc}") from None
 
 
 def _read_row(

@@ -1,0 +1,205 @@
+"""Every connector kind fails cleanly on transport problems: status, timeout, size, guard, redirect, type.
+
+Each case runs a real HTTP server on 127.0.0.1 answering the first request the connector sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from scrapers.connectors import CONNECTORS, get_connector
+from scrapers.connectors.base import Connector, ConnectorError, SourceSpec
+from scrapers.http import HttpClient
+
+TOKEN = "s3cr3t-t0ken-value"
+TOWN_HALL = {"external_id": "th-1", "name": "Mairie de Clichy", "booking_url": "https://clichy.example/rdv"}
+WINDOW = {"start": dt.date(2026, 12, 1), "end": dt.date(2026, 12, 31)}
+
+
+@dataclass(frozen=True)
+class Case:
+    base_path: str  # the source's base_url, relative to the server
+    first_path: str  # the first request the connector sends
+    method: str
+    content_type: str  # the right one
+    body: str  # a valid body of that type
+    config: dict[str, Any]
+
+
+CASES: dict[str, Case] = {
+    "ants": Case("/api", "/api/availableTimeSlots", "GET", "application/json", "{}", {"reasons": ["CNI"]}),
+    "rendezvousonline": Case(
+        "/api-web",
+        "/api-web/auth/session",
+        "GET",
+        "application/json",
+        '{"session_id": "abc"}',
+        {"town_hall": TOWN_HALL, "structure_id": 42, "reason_ids": {"CNI": 7}},
+    ),
+    "synbird": Case(
+        "",
+        "/v6/pro/company/getSlotsFor",
+        "POST",
+        "application/json",
+        '{"timeSlots": []}',
+        {"town_hall": TOWN_HALL, "company_id": 1, "place_id": 2, "prestation_ids": {"CNI": 3}},
+    ),
+    "ics": Case(
+        "/feed.ics",
+        "/feed.ics",
+        "GET",
+        "text/calendar",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//FR\r\nEND:VCALENDAR\r\n",
+        {"town_hall": TOWN_HALL},
+    ),
+    "csv": Case("/slots.csv", "/slots.csv", "GET", "text/csv", "date,time\n", {"town_hall": TOWN_HALL}),
+    "html": Case(
+        "/rdv",
+        "/rdv",
+        "GET",
+        "text/html",
+        "<html><body><ul></ul></body></html>",
+        {"town_hall": TOWN_HALL, "slot_selector": "li", "date_format": "%d/%m/%Y %H:%M"},
+    ),
+}
+WRONG_TYPE = {"application/json": "text/html", "text/calendar": "application/json", "text/csv": "text/html"}
+WRONG_TYPE["text/html"] = "application/json"
+
+
+def test_every_registered_kind_is_exercised_here() -> None:
+    assert set(CASES) == set(CONNECTORS)
+
+
+@pytest.fixture(params=sorted(CASES))
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def build(
+    httpserver: HTTPServer,
+    make_spec: Callable[..., SourceSpec],
+    make_http: Callable[..., HttpClient],
+    kind: str,
+) -> Callable[..., Connector]:
+    def make(**http: Any) -> Connector:
+        case = CASES[kind]
+        spec = make_spec(
+            kind,
+            httpserver.url_for(case.base_path) if case.base_path else httpserver.url_for(""),
+            config=case.config,
+        )
+        return get_connector(spec, http=make_http(spec, **http))
+
+    return make
+
+
+def meeting_point(kind: str) -> list[str]:
+    return ["92024"] if kind == "ants" else [TOWN_HALL["external_id"]]
+
+
+def expect_first(httpserver: HTTPServer, kind: str):  # type: ignore[no-untyped-def]
+    case = CASES[kind]
+    return httpserver.expect_request(case.first_path, method=case.method)
+
+
+def test_a_valid_empty_answer_gives_no_slot(httpserver: HTTPServer, build, kind: str) -> None:
+    case = CASES[kind]
+    expect_first(httpserver, kind).respond_with_data(case.body, content_type=case.content_type)
+    # rendezvousonline goes on after its session: an empty unlock and empty weeks.
+    httpserver.expect_request("/api-web/availabilities/unlock", method="PUT").respond_with_json({})
+    httpserver.expect_request("/api-web/structures/42/availabilities/week").respond_with_json({})
+
+    result = build().fetch_slots(meeting_point(kind), **WINDOW)
+
+    assert result.slots == []
+    assert result.covered == set(meeting_point(kind))
+    assert result.errors == []
+
+
+def test_an_http_500_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
+    expect_first(httpserver, kind).respond_with_data("internal failure", status=500)
+
+    with pytest.raises(ConnectorError, match="HTTP 500.*internal failure"):
+        build().fetch_slots(meeting_point(kind), **WINDOW)
+
+
+def test_a_slow_server_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
+    case = CASES[kind]
+
+    def slow(request: Request) -> Response:
+        time.sleep(0.8)
+        return Response(case.body, content_type=case.content_type)
+
+    expect_first(httpserver, kind).respond_with_handler(slow)
+
+    with pytest.raises(ConnectorError, match="did not answer within 0.2 s"):
+        build(timeout=0.2).fetch_slots(meeting_point(kind), **WINDOW)
+
+
+def test_an_oversized_body_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
+    case = CASES[kind]
+    expect_first(httpserver, kind).respond_with_data(case.body + " " * 5000, content_type=case.content_type)
+
+    with pytest.raises(ConnectorError, match="too large"):
+        build(max_bytes=2048).fetch_slots(meeting_point(kind), **WINDOW)
+
+
+@override_settings(SCRAPER_ALLOW_PRIVATE_ADDRESSES=False, SCRAPER_ALLOWED_HOSTS=[])
+def test_the_guard_refuses_the_first_request_to_a_private_address(
+    httpserver: HTTPServer, build, kind: str
+) -> None:
+    case = CASES[kind]
+    expect_first(httpserver, kind).respond_with_data(case.body, content_type=case.content_type)
+
+    with pytest.raises(ConnectorError, match="refused to connect to '127.0.0.1'.*\\(loopback address\\)"):
+        build().fetch_slots(meeting_point(kind), **WINDOW)
+
+    assert httpserver.log == []
+
+
+@override_settings(SCRAPER_ALLOW_PRIVATE_ADDRESSES=False)
+def test_the_guard_refuses_a_redirect_to_a_private_address(httpserver: HTTPServer, build, kind: str) -> None:
+    # The test server stands for an allowed public server; it redirects to the cloud metadata address.
+    expect_first(httpserver, kind).respond_with_data(
+        "", status=307, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+    )
+
+    with pytest.raises(ConnectorError, match="169.254.169.254 \\(link-local address\\)"):
+        build(allowed_hosts=[f"127.0.0.1:{httpserver.port}"]).fetch_slots(meeting_point(kind), **WINDOW)
+
+    assert len(httpserver.log) == 1
+
+
+def test_a_wrong_content_type_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
+    case = CASES[kind]
+    wrong = WRONG_TYPE[case.content_type]
+    expect_first(httpserver, kind).respond_with_data(case.body, content_type=wrong)
+
+    with pytest.raises(ConnectorError, match=f"expected .* got {wrong}"):
+        build().fetch_slots(meeting_point(kind), **WINDOW)
+
+
+def test_the_token_never_appears_in_an_error(httpserver: HTTPServer, build, kind: str) -> None:
+    expect_first(httpserver, kind).respond_with_data(f"token {TOKEN} refused", status=401)
+
+    with pytest.raises(ConnectorError) as excinfo:
+        build().fetch_slots(meeting_point(kind), **WINDOW)
+
+    assert "HTTP 401" in str(excinfo.value)
+    assert TOKEN not in str(excinfo.value)
+    assert httpserver.log[0][0].headers.get("X-HUB-RDV-AUTH-TOKEN") == TOKEN
+
+
+def test_an_unknown_kind_is_refused(make_spec: Callable[..., SourceSpec]) -> None:
+    with pytest.raises(ConnectorError, match="unknown connector kind 'fax'"):
+        get_connector(make_spec("fax", "https://example.org/"))
