@@ -121,9 +121,10 @@ def town_halls_search(
     sort = Sort(sort)
     reason = Reason(reason)
 
-    window_start = now
-    if start_date is not None:
-        window_start = max(now, paris_day_start(start_date))
+    # upcoming(now) already excludes past slots: a window start is only worth a condition when later.
+    window_start = None
+    if start_date is not None and paris_day_start(start_date) > now:
+        window_start = paris_day_start(start_date)
     window_end = paris_day_start(end_date + dt.timedelta(days=1)) if end_date is not None else None
 
     matching = (
@@ -141,6 +142,7 @@ def town_halls_search(
         TownHall.objects.active()
         .in_bbox(min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon)
         .select_related("commune")
+        .order_by()  # ranked in Python below
         .annotate(
             next_slot_at=Subquery(first.values("starts_at")[:1]),
             next_slot_url=Subquery(first.values("booking_url")[:1]),

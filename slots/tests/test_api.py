@@ -218,3 +218,15 @@ def test_search_rejects_bad_parameters_with_a_french_message(client, clichy, par
 
 def test_search_only_answers_get(client):
     assert client.post("/api/v1/search", {"q": "92110"}).status_code == 405
+
+
+def test_search_runs_a_constant_number_of_queries(client, clichy, django_assert_num_queries):
+    for i in range(15):
+        town_hall = make_town_hall(name=f"Mairie voisine {i}", commune=clichy.commune, lat=48.90 + i / 500)
+        make_slot(town_hall, paris(2026, 12, 5, 9 + i % 8))
+
+    # Geocoding the postcode, then the search itself.
+    with django_assert_num_queries(2):
+        response = api_search(client, q="92110")
+
+    assert len(response.json()["results"]) == 18
