@@ -21,6 +21,7 @@ import dataclasses
 import ipaddress
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -41,6 +42,7 @@ from scrapers.connectors.base import ConnectorError
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
 RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERROR_EXCERPT_CHARS = 300
@@ -391,6 +393,7 @@ class HttpClient:
         _check_scheme(prepared.url or url)
         origin = _origin(prepared.url or url)
         if self.auth_header and self._token:
+            self._check_auth_header()
             prepared.headers[self.auth_header] = self._token
 
         for _hop in range(MAX_REDIRECTS + 1):
@@ -405,6 +408,20 @@ class HttpClient:
         raise HttpError(f"too many redirects (more than {MAX_REDIRECTS}) from {self._safe_url(url)}")
 
     # Internals.
+
+    def _check_auth_header(self) -> None:
+        if not _HEADER_NAME.fullmatch(self.auth_header):
+            raise HttpError(
+                f"the source's auth header name {self.auth_header!r} is not a valid HTTP header name"
+            )
+        try:
+            self._token.encode("latin-1")
+        except UnicodeEncodeError:
+            raise HttpError(
+                "the source's token has characters an HTTP header cannot carry (non Latin-1)"
+            ) from None
+        if any(ord(c) < 32 or ord(c) == 127 for c in self._token) or self._token != self._token.strip():
+            raise HttpError("the source's token has control characters or surrounding spaces")
 
     def _redirected(
         self, prepared: requests.PreparedRequest, status: int, target: str, origin: tuple[str, str, int]

@@ -112,6 +112,16 @@ class Connector:
         self.spec = spec
         self.http = http
 
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP client's connections."""
+        self.http.close()
+
     def discover(self) -> list[MeetingPointData]:
         """The meeting points (town halls) this source manages. May raise ConnectorError."""
         raise NotImplementedError

@@ -203,3 +203,38 @@ def test_the_token_never_appears_in_an_error(httpserver: HTTPServer, build, kind
 def test_an_unknown_kind_is_refused(make_spec: Callable[..., SourceSpec]) -> None:
     with pytest.raises(ConnectorError, match="unknown connector kind 'fax'"):
         get_connector(make_spec("fax", "https://example.org/"))
+
+
+@pytest.mark.django_db
+def test_a_spec_is_built_from_a_source_and_hides_its_token() -> None:
+    from scrapers.models import Source
+
+    source = Source.objects.create(
+        name="Editor",
+        kind="ants",
+        base_url="https://editor.example/api",
+        token=TOKEN,
+        config={"reasons": ["CNI"]},
+        max_documents=3,
+    )
+
+    spec = SourceSpec.from_source(source)
+
+    assert (spec.id, spec.kind, spec.auth_header, spec.token, spec.max_documents) == (
+        source.pk,
+        "ants",
+        "X-HUB-RDV-AUTH-TOKEN",
+        TOKEN,
+        3,
+    )
+    assert spec.config == {"reasons": ["CNI"]}
+    assert TOKEN not in repr(spec)
+
+
+def test_a_slot_needs_an_aware_time_and_is_kept_in_paris_time() -> None:
+    from scrapers.connectors.base import SlotData
+
+    with pytest.raises(ValueError, match="aware"):
+        SlotData("1", dt.datetime(2026, 12, 1, 9, 0), "CNI", None, "")
+    slot = SlotData("1", dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC), "CNI", None, "")
+    assert slot.starts_at.isoformat() == "2026-12-01T09:00:00+01:00"

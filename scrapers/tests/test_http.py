@@ -332,3 +332,25 @@ def test_it_waits_for_a_permit_of_the_host_limiter(httpserver: HTTPServer, limit
 
     assert http.get(httpserver.url_for("/points")).json() == []
     assert limiter.in_flight("127.0.0.1") == 0
+
+
+def test_it_refuses_a_token_a_header_cannot_carry_without_echoing_it(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/points").respond_with_json([])
+    bad_token = "abc\r\nX-Injected: 1"
+
+    with pytest.raises(HttpError, match="control characters") as excinfo:
+        client(auth_header="X-Auth", token=bad_token).get(httpserver.url_for("/points"))
+
+    assert "X-Injected" not in str(excinfo.value)
+    assert httpserver.log == []
+
+
+def test_https_goes_through_the_same_guard() -> None:
+    with (
+        override_settings(SCRAPER_ALLOW_PRIVATE_ADDRESSES=False, SCRAPER_ALLOWED_HOSTS=[]),
+        pytest.raises(BlockedAddressError, match="10.9.8.7"),
+    ):
+        client(resolver=lambda host, port: ["10.9.8.7"]).get("https://mairie.example/api")
+
+    with pytest.raises(HttpError, match="cannot connect to https://mairie.example:1/"):
+        client(retries=0, resolver=lambda host, port: ["127.0.0.1"]).get("https://mairie.example:1/")
