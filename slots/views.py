@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -57,7 +58,9 @@ def _search_context(form: SearchForm, *, now: dt.datetime) -> dict[str, Any]:
     except GeocodingError as exc:
         return {"error": exc.message}
     if geocoded.ambiguous:
-        return {"candidates": [place.commune for place in geocoded.places]}
+        candidates = [place.commune for place in geocoded.places]
+        prefetch_related_objects(candidates, "postal_codes")  # shown beside each name
+        return {"candidates": candidates}
 
     origin = geocoded.places[0]
     start_date, end_date = form.window

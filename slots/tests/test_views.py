@@ -200,14 +200,17 @@ def test_search_runs_a_constant_number_of_queries(client, clichy, django_assert_
     assert len(result_names(response.content.decode())) == 18
 
 
-def test_ambiguous_name_lists_communes_to_choose(client, homonyms):
-    response = search(client, q="saint denis", motif="cni")
+def test_ambiguous_name_lists_communes_to_choose(client, homonyms, django_assert_num_queries):
+    client.get("/")  # warm the cached demo-banner flag
+    with django_assert_num_queries(2):  # the candidates, then their postcodes
+        response = search(client, q="saint denis", motif="cni")
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Plusieurs communes correspondent" in html
     assert '<a href="/recherche?q=93066&amp;motif=cni">Saint-Denis</a>' in html
     assert '<a href="/recherche?q=11339&amp;motif=cni">Saint-Denis</a>' in html
+    assert "(93, 93200)" in html
     assert 'class="result"' not in html
 
 
