@@ -24,7 +24,9 @@ def check_postgres(url: str) -> bool:
                 conn.execute(f'CREATE DATABASE "{dbname}"')
                 print(f"Created PostgreSQL database {dbname}.")
     except psycopg.Error as exc:
-        print(f"PostgreSQL does not answer at {parsed.hostname}:{parsed.port or 5432} ({exc}).", file=sys.stderr)
+        print(
+            f"PostgreSQL does not answer at {parsed.hostname}:{parsed.port or 5432} ({exc}).", file=sys.stderr
+        )
         print(
             "Start it, for instance with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
             "  or: docker compose up -d postgres\n"
