@@ -285,8 +285,13 @@ def _resolve_scope(departments: Iterable[str] | None, all_departments: bool, kno
     return codes
 
 
-def _read_communes(scope: set[str], department_codes: dict[str, str]) -> dict[str, _CommuneData]:
-    """Communes and arrondissements of the scope, keyed by INSEE code, with their raw geometry."""
+def _read_communes(
+    scope: set[str], department_codes: dict[str, str]
+) -> tuple[dict[str, _CommuneData], dict[str, str]]:
+    """Communes and arrondissements of the scope, keyed by INSEE code, with their raw geometry.
+
+    Also returns the INSEE code of every commune and arrondissement by its id in the package's files.
+    """
     code_by_id: dict[str, str] = {}
     department_by_commune_id: dict[str, str] = {}
     kept: list[dict[str, str]] = []
@@ -326,7 +331,7 @@ def _read_communes(scope: set[str], department_codes: dict[str, str]) -> dict[st
             outline=_load_geometry(row["geometry"]),
             point=_load_point(row["mairie_localisation"]),
         )
-    return communes
+    return communes, code_by_id
 
 
 def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
@@ -371,9 +376,8 @@ def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
             data.values["lon"] = round(data.values["lon"], 6)
 
 
-def _read_postcodes(communes: dict[str, _CommuneData]) -> None:
+def _read_postcodes(communes: dict[str, _CommuneData], insee_by_id: dict[str, str]) -> None:
     postcode_by_id = {row["id"]: row["code"] for row in _read_csv("codes_postaux")}
-    insee_by_id = {row["id"]: row["code"] for row in _read_csv("communes") if row["type"] in IMPORTED_KINDS}
     for row in _read_csv("codes_postaux_communes"):
         insee = insee_by_id.get(row["commune_id"])
         postcode = postcode_by_id.get(row["codepostal_id"])
@@ -428,9 +432,9 @@ def communes_import(
             summary.postcodes = previous.postcodes
             return summary
 
-    communes = _read_communes(scope, department_codes)
+    communes, insee_by_id = _read_communes(scope, department_codes)
     _locate(communes, summary)
-    _read_postcodes(communes)
+    _read_postcodes(communes, insee_by_id)
 
     with transaction.atomic():
         _write_departments(
