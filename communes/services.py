@@ -655,8 +655,7 @@ def _geocode_postcode(query: str, postcode: str, *, may_be_insee: bool) -> Geoco
         raise _unlocated(query)
     origin = located[0]
     others = sorted((c for c in communes if c.insee != origin.insee), key=lambda c: (c.search_name, c.insee))
-    place = _place(origin, postcode)
-    assert place is not None
+    place = Place(commune=origin, lat=origin.lat, lon=origin.lon, postcode=postcode)  # type: ignore[arg-type]
     return GeocodeResult(query=query, places=[place], ambiguous=False, others=others)
 
 
@@ -684,7 +683,7 @@ def _unknown(query: str) -> GeocodingError:
 
 
 def _split_qualifier(key: str) -> tuple[str, str | None, str | None]:
-    """ "clichy 92" → ("clichy", "92", None); "92110 clichy" → ("clichy", None, "92110")."""
+    """Split a department or a postcode off a name: "clichy 92" → ("clichy", "92", None)."""
     words = key.split(" ")
     if len(words) < 2:
         return key, None, None
