@@ -48,9 +48,10 @@ class SearchLatencyMiddleware:
         if endpoint is None:
             return self.get_response(request)
         started = time.perf_counter()
-        response = self.get_response(request)
-        SEARCH_LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
-        return response
+        try:
+            return self.get_response(request)
+        finally:
+            SEARCH_LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
 
 
 class DatabaseCollector:
@@ -137,14 +138,15 @@ class DatabaseCollector:
 
     def _town_halls(self, now: dt.datetime) -> Iterator[Metric]:
         family = GaugeMetricFamily("rdvpasseport_town_halls", "Town halls by state.", labels=["state"])
+        # Aliases must not be field names ("active" is one), hence the prefix.
         counts = TownHall.objects.aggregate(
-            total=Count("id"),
-            active=Count("id", filter=Q(active=True)),
-            online_booking=Count("id", filter=Q(active=True, online_booking=True)),
-            stale=Count("id", filter=Q(active=True, online_booking=True, stale_at__lte=now)),
+            state_total=Count("id"),
+            state_active=Count("id", filter=Q(active=True)),
+            state_online_booking=Count("id", filter=Q(active=True, online_booking=True)),
+            state_stale=Count("id", filter=Q(active=True, online_booking=True, stale_at__lte=now)),
         )
-        for state, value in counts.items():
-            family.add_metric([state], value)
+        for alias, value in counts.items():
+            family.add_metric([alias.removeprefix("state_")], value)
         yield family
 
     def _beat(self, now: dt.datetime) -> Iterator[Metric]:

@@ -1,0 +1,154 @@
+"""/healthz: which parts of the service answer, and when the load balancer must stop sending traffic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from rdvpasseport.celery import app as celery_app
+from scrapers.health import ops_heartbeat
+from scrapers.tests.factories import make_source
+
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    # The heartbeat and the cached worker ping live in the cache: each test starts without them.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    """A real Celery worker (in a thread of this process) on the test Redis broker."""
+    with start_worker(
+        celery_app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+    ):
+        yield
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_is_ok_when_database_redis_beat_and_a_worker_answer(client, worker) -> None:
+    ops_heartbeat.apply()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok", body
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["redis"] == {"ok": True}
+    assert body["checks"]["workers"]["ok"] is True
+    assert body["checks"]["workers"]["count"] >= 1
+    assert body["checks"]["beat"]["ok"] is True
+    assert body["checks"]["sources"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_it_answers_503_when_redis_is_unreachable(client) -> None:
+    with override_settings(REDIS_URL=CLOSED_PORT_REDIS, CELERY_BROKER_URL=CLOSED_PORT_REDIS):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["redis"]["ok"] is False
+    assert "Connection" in body["checks"]["redis"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+    assert "skipped" in body["checks"]["workers"]["error"]
+
+
+@pytest.mark.django_db
+def test_it_stays_up_but_degraded_without_any_worker(client) -> None:
+    ops_heartbeat.apply()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["workers"] == {
+        "ok": False,
+        "count": 0,
+        "names": [],
+        "error": "no Celery worker answered: scrapes are not running",
+    }
+
+
+@pytest.mark.django_db
+def test_a_missing_worker_is_fatal_when_configured_critical(client) -> None:
+    ops_heartbeat.apply()
+
+    with override_settings(HEALTHZ_CRITICAL_CHECKS=["database", "redis", "workers"]):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+
+
+@pytest.mark.django_db
+def test_it_reports_beat_late_when_the_heartbeat_is_old(client) -> None:
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        ops_heartbeat.apply()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 10, tzinfo=dt.UTC), tick=False):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    beat = response.json()["checks"]["beat"]
+    assert beat["ok"] is False
+    assert beat["age_seconds"] == 600
+    assert beat["last_heartbeat"] == "2026-03-02T09:00:00+00:00"
+    assert "600 s ago" in beat["error"]
+
+
+@pytest.mark.django_db
+def test_it_reports_beat_down_when_no_heartbeat_was_ever_recorded(client) -> None:
+    response = client.get("/healthz")
+
+    beat = response.json()["checks"]["beat"]
+    assert beat["ok"] is False
+    assert "no heartbeat" in beat["error"]
+
+
+@pytest.mark.django_db
+def test_it_counts_failing_and_stale_sources_but_not_paused_or_disabled_ones(client) -> None:
+    now = timezone.now()
+    make_source(name="Healthy", last_success_at=now - dt.timedelta(minutes=4))
+    make_source(name="Failing", last_success_at=now - dt.timedelta(minutes=4), consecutive_failures=3)
+    make_source(name="Stale", interval_minutes=5, last_success_at=now - dt.timedelta(minutes=16))
+    make_source(
+        name="Paused", paused=True, consecutive_failures=9, last_success_at=now - dt.timedelta(days=2)
+    )
+    make_source(name="Disabled", enabled=False, consecutive_failures=9)
+    make_source(name="One hiccup", last_success_at=now - dt.timedelta(minutes=6), consecutive_failures=1)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    sources = response.json()["checks"]["sources"]
+    assert sources["ok"] is False
+    assert sources["active"] == 4
+    assert (sources["failing"], sources["stale"]) == (1, 1)
+    assert sources["failing_names"] == ["Failing"]
+    assert sources["stale_names"] == ["Stale"]
+
+
+@pytest.mark.django_db
+def test_it_is_reachable_over_plain_http_without_login_while_the_site_redirects_to_https(client) -> None:
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        page = client.get("/a-propos")
+        health = client.get("/healthz")
+
+    assert page.status_code == 301
+    assert page["Location"].startswith("https://")
+    assert health.status_code == 200
+    assert health["Cache-Control"].startswith("max-age=0")
