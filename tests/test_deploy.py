@@ -77,6 +77,19 @@ def test_check_deploy_is_clean_with_only_the_three_required_values() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_copy_of_env_example_with_a_secret_key_passes_check_deploy() -> None:
+    values = {}
+    for line in (BASE_DIR / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    values.update(DEBUG="0", SECRET_KEY=PRODUCTION_ENV["SECRET_KEY"])
+
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], clean_env(**values))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_check_deploy_flags_development_values() -> None:
     result = run_python(["manage.py", "check", "--deploy"], clean_env(DEBUG="1"))
 

@@ -77,7 +77,7 @@ SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="strict-origin-when-cross-origin")
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="") or "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -91,7 +91,7 @@ if _env_bool("SECURE_PROXY_SSL_HEADER", False):
 # by rate limits, the admin lockout and the /metrics network filter is the one the outermost proxy saw.
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 # The admin lives at a less guessable path in production (relative, with a trailing slash).
-ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+ADMIN_URL = env.str("ADMIN_URL", default="") or "admin/"
 if ADMIN_URL.startswith("/") or not ADMIN_URL.endswith("/"):
     raise ImproperlyConfigured(f"ADMIN_URL must be relative and end with a slash, got {ADMIN_URL!r}")
 
@@ -251,7 +251,7 @@ SCRAPE_RUNS_KEEP_DAYS = _env_int("SCRAPE_RUNS_KEEP_DAYS", 30, minimum=1)
 
 # Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json, the default when DEBUG=0),
 # readable lines in development.
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', got {LOG_FORMAT!r}")
 LOGGING = {
@@ -283,9 +283,9 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         send_default_pii=False,
-        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        environment=env.str("SENTRY_ENVIRONMENT", default="") or "production",
         release=env.str("SENTRY_RELEASE", default="") or None,
-        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        traces_sample_rate=float(env.str("SENTRY_TRACES_SAMPLE_RATE", default="") or 0),
     )
 
 # Content-Security-Policy (django-csp 4): exactly what the pages use. Scripts and styles are static files
@@ -314,7 +314,7 @@ _RATE_PATTERN = r"^(off|\d+/\d*[smhd])$"
 
 
 def _env_rate(name: str, default: str) -> str:
-    value = env.str(name, default=default).strip().lower()
+    value = env.str(name, default="").strip().lower() or default
     if not re.match(_RATE_PATTERN, value):
         raise ImproperlyConfigured(f"{name} must look like 30/m, 100/h, 10/5m or off, got {value!r}")
     return value
@@ -333,7 +333,7 @@ RATELIMITS = [
 
 # Health (/healthz) and metrics (/metrics): see docs/OPERATIONS.md.
 # Checks whose failure makes /healthz answer 503; the others only make it "degraded" (200).
-HEALTHZ_CRITICAL_CHECKS = env.list("HEALTHZ_CRITICAL_CHECKS", default=["database", "redis"])
+HEALTHZ_CRITICAL_CHECKS = env.list("HEALTHZ_CRITICAL_CHECKS", default=None) or ["database", "redis"]
 if _unknown_checks := set(HEALTHZ_CRITICAL_CHECKS) - {"database", "redis", "beat", "workers", "sources"}:
     raise ImproperlyConfigured(f"HEALTHZ_CRITICAL_CHECKS: unknown checks {sorted(_unknown_checks)}")
 HEALTH_BEAT_MAX_AGE = _env_int("HEALTH_BEAT_MAX_AGE", 180, minimum=60)  # seconds since the last heartbeat
