@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from scrapers import ops_views
 
@@ -8,5 +10,8 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
+    # django.conf.urls.i18n's view, without CSRF protection: a forged request can only switch the language,
+    # and a token in every page's footer would set a CSRF cookie on every public page.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("slots.urls")),
 ]

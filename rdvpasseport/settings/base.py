@@ -64,6 +64,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Where the running code can be downloaded (the AGPL asks a network service to offer it); shown on "À propos".
 SOURCE_CODE_URL = env.str("SOURCE_CODE_URL", default="")
+# The operator's address for citizens' questions and data requests; shown in the footer and on "À propos".
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -149,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "scrapers.context_processors.demo_banner",
+                "slots.context_processors.contact",
             ],
         },
     },
@@ -185,6 +188,12 @@ AXES_CLIENT_IP_CALLABLE = "rdvpasseport.ratelimit.client_ip"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# French is the source language. English comes from the browser's Accept-Language or the footer's language
+# switch (set_language), kept in this cookie for a year: URLs carry no language prefix.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
