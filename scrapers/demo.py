@@ -22,6 +22,7 @@ import random
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -328,6 +329,7 @@ class DemoServer(ThreadingHTTPServer):
         latency: float = 0.0,
         public_url: str = "",
         clock: Callable[[], dt.datetime] | None = None,
+        cache_size: int = 512,
     ) -> None:
         super().__init__(address, DemoRequestHandler)
         self.sites = {prefix.rstrip("/"): site for prefix, site in sites.items()}
@@ -335,6 +337,23 @@ class DemoServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.public_url = (public_url or f"http://{host}:{port}").rstrip("/")
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        # Answers are fixed within a time bucket: the last `cache_size` ones are kept, like editors cache.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+        with self._cache_lock:
+            body = self._cache.get(key)
+            if body is not None:
+                self._cache.move_to_end(key)
+                return body
+        body = build()
+        with self._cache_lock:
+            self._cache[key] = body
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return body
 
     @property
     def url(self) -> str:
@@ -430,20 +449,26 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
 
         now = self.server.clock()
         documents = int(raw_number)
-        body: dict[str, list[dict[str, str]]] = {}
-        for meeting_point_id in dict.fromkeys(ids):
-            slots = demo_free_slots(
-                meeting_point_id, start=start, end=end, reason=reason, documents_number=documents, now=now
-            )
-            body[meeting_point_id] = [
-                {
-                    # Paris wall-clock time followed by a literal Z, as real editors write it.
-                    "datetime": at.strftime("%Y-%m-%dT%H:%MZ"),
-                    "callback_url": self._callback_url(prefix, meeting_point_id, at, reason, documents),
-                }
-                for at in slots
-            ]
-        self._json(HTTPStatus.OK, body)
+        unique_ids = tuple(dict.fromkeys(ids))
+
+        def build() -> bytes:
+            body: dict[str, list[dict[str, str]]] = {}
+            for meeting_point_id in unique_ids:
+                slots = demo_free_slots(
+                    meeting_point_id, start=start, end=end, reason=reason, documents_number=documents, now=now
+                )
+                body[meeting_point_id] = [
+                    {
+                        # Paris wall-clock time followed by a literal Z, as real editors write it.
+                        "datetime": at.strftime("%Y-%m-%dT%H:%MZ"),
+                        "callback_url": self._callback_url(prefix, meeting_point_id, at, reason, documents),
+                    }
+                    for at in slots
+                ]
+            return json.dumps(body, ensure_ascii=False).encode()
+
+        key = (prefix, unique_ids, start, end, reason, documents, time_bucket(now))
+        self._send(HTTPStatus.OK, self.server.cached(key, build), "application/json")
 
     def _search_application_ids(self, site: DemoSite, prefix: str, query: dict[str, list[str]]) -> None:
         # The demo books nothing, so it knows no application.
