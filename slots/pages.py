@@ -310,10 +310,15 @@ def _slot_days(slots: list[Slot], *, default_url: str) -> list[SlotDay]:
 
 
 def _address(town_hall: TownHall) -> str:
-    address = town_hall.address or (town_hall.commune.town_hall_address if town_hall.commune else "")
-    if town_hall.postcode and town_hall.postcode not in address:
-        address = f"{address} {town_hall.postcode}".strip()
-    return address
+    """One line: "80 boulevard Jean-Jaurès, 92110 Clichy", from the town hall or else its commune's directory."""
+    commune = town_hall.commune
+    street = town_hall.address or (commune.town_hall_address if commune else "")
+    street = ", ".join(line.strip() for line in street.splitlines() if line.strip())
+    postcode = town_hall.postcode
+    if not postcode or postcode in street:
+        return street  # a directory or source address already ends with its postcode and city
+    city = commune.name if commune and commune.name.lower() not in street.lower() else ""
+    return ", ".join(part for part in (street, f"{postcode} {city}".strip()) if part)
 
 
 def tel_href(phone: str) -> str:

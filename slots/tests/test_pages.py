@@ -48,7 +48,7 @@ def test_town_hall_page_lists_passport_slots_by_paris_day_with_booking_links(cli
     html = get(client, f"/mairie/{clichy.town_hall.pk}")
 
     assert "<h1>Mairie de Clichy</h1>" in html
-    assert "80 boulevard Jean-Jaurès 92110" in html
+    assert '<p class="lead town-hall-address">80 boulevard Jean-Jaurès, 92110 Clichy</p>' in html
     assert slot_days(html) == ["2026-12-01", "2026-12-02", "2026-12-04"]
     assert ">Mardi 1 décembre</time>" in html
     assert (
@@ -126,7 +126,10 @@ def test_town_hall_page_gives_practical_details_from_the_directory(client, clich
     assert '<a href="tel:0147153000">01 47 15 30 00</a>' in html
     assert '<a href="https://www.ville-clichy.fr/" rel="external noopener">www.ville-clichy.fr/</a>' in html
     assert '<a href="mailto:etat-civil@ville-clichy.fr">' in html
-    hours = re.findall(r'<li><span class="opening-days">(.*?)</span> (.*?)</li>', html)
+    hours = re.findall(
+        r'<li><span class="opening-days">(.*?)</span> <span class="opening-ranges">(.*?)</span></li>', html
+    )
+    hours = [(days, re.sub(r"<[^>]+>", "", ranges)) for days, ranges in hours]
     assert hours == [
         ("Du lundi au jeudi", "08:30–12:00, 13:30–17:30"),
         ("Vendredi", "08:30–12:00"),
@@ -135,15 +138,19 @@ def test_town_hall_page_gives_practical_details_from_the_directory(client, clich
     assert "Accessible aux personnes à mobilité réduite." in html
 
 
-def test_town_hall_page_takes_phone_and_website_from_the_commune_when_it_has_none(client, clichy):
+def test_town_hall_page_takes_address_phone_and_website_from_the_commune_when_it_has_none(client, clichy):
+    clichy.town_hall.address = ""
     clichy.town_hall.phone = ""
     clichy.town_hall.website = ""
     clichy.town_hall.save()
+    clichy.commune.town_hall_address = "80 boulevard Jean-Jaurès\n92110 Clichy"
     clichy.commune.phone = "+33 1.47.15.31.00"
     clichy.commune.website = "https://www.clichy.example/"
     clichy.commune.save()
 
     html = get(client, f"/mairie/{clichy.town_hall.pk}")
+
+    assert '<p class="lead town-hall-address">80 boulevard Jean-Jaurès, 92110 Clichy</p>' in html
 
     assert '<a href="tel:+33147153100">+33 1.47.15.31.00</a>' in html
     assert 'href="https://www.clichy.example/"' in html
