@@ -70,5 +70,16 @@ test: install lint migrations-check services-check e2e-deps
 bench: install services-check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
 
+# Translations: French is the source language, English lives in locale/en/LC_MESSAGES/django.po (the source of
+# truth, edited by hand) and its compiled django.mo (committed, so that neither the app nor CI needs gettext).
+# After adding citizen-facing strings: `make messages`, translate the new entries of the .po (no "fuzzy"
+# left), then `make messages` again to compile. Needs GNU gettext (apt-get install gettext).
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=staticfiles --ignore=test-artifacts \
+	--ignore=bench --ignore=docs --ignore=static/vendor
+.PHONY: messages
+messages: install
+	DEBUG=$${DEBUG:-1} $(MANAGE) makemessages -l en --no-obsolete --add-location=file $(MESSAGES_IGNORE)
+	DEBUG=$${DEBUG:-1} $(MANAGE) compilemessages -l en $(MESSAGES_IGNORE)
+
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

@@ -152,3 +152,18 @@ def test_it_is_reachable_over_plain_http_without_login_while_the_site_redirects_
     assert page["Location"].startswith("https://")
     assert health.status_code == 200
     assert health["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.django_db(transaction=True)  # django-celery-beat closes the connection it finds in a transaction
+def test_beat_schedules_the_heartbeat_every_minute_and_workers_know_the_task() -> None:
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    DatabaseScheduler(app=celery_app)  # what `celery beat` does at start
+    celery_app.loader.import_default_modules()  # what a worker does at start
+
+    heartbeat = PeriodicTask.objects.get(name="ops-heartbeat")
+    assert heartbeat.task == "scrapers.ops_heartbeat"
+    assert (heartbeat.interval.every, heartbeat.interval.period) == (60, "seconds")
+    assert heartbeat.expire_seconds == 60
+    assert "scrapers.ops_heartbeat" in celery_app.tasks
