@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -27,6 +28,8 @@ MOTIFS: dict[str, Reason] = {
 }
 SORTS: dict[str, Sort] = {"tot": Sort.SOONEST, "proche": Sort.NEAREST, "compromis": Sort.COMPROMISE}
 RADIUS_CHOICES = (5, 10, 20, 30, 50)
+# INSEE codes: five digits, or 2A/2B and three digits for Corsica.
+INSEE_PATTERN = r"^(?:\d{5}|2[AaBb]\d{3})$"
 
 DEFAULT_MOTIF = "passeport"
 DEFAULT_RADIUS_KM = 20
@@ -39,7 +42,11 @@ def paris_today() -> dt.date:
 
 
 class SearchForm(forms.Form):
-    """The citizen search (home page and /recherche), parameters named in French for readable URLs."""
+    """The citizen search (home page and /recherche), parameters named in French for readable URLs.
+
+    The place is `q` (postcode or commune name, optionally resolved by the autocomplete to the `insee`
+    code of the commune picked), or else a position (`lat`, `lon`) from the browser's geolocation.
+    """
 
     DEFAULTS = {
         "motif": DEFAULT_MOTIF,
@@ -53,9 +60,34 @@ class SearchForm(forms.Form):
         max_length=MAX_QUERY_LENGTH,
         required=False,
         error_messages={"max_length": _("Ce texte est trop long pour être un code postal ou une commune.")},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "inputmode": "search", "placeholder": _("ex. 92110 ou Clichy")}
-        ),
+    )
+    insee = forms.RegexField(
+        regex=INSEE_PATTERN,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("Code de commune invalide.")},
+    )
+    lat = forms.FloatField(
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
+            "min_value": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
+            "max_value": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
+        },
+    )
+    lon = forms.FloatField(
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
+            "min_value": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
+            "max_value": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
+        },
     )
     motif = forms.ChoiceField(
         label=_("Motif"),
@@ -92,10 +124,19 @@ class SearchForm(forms.Form):
         choices=[
             ("tot", _("Le plus tôt")),
             ("proche", _("Le plus proche")),
-            ("compromis", _("Compromis date et distance")),
+            ("compromis", _("Meilleur compromis")),
         ],
+        widget=forms.HiddenInput,
         error_messages={"invalid_choice": _("Tri inconnu : choisissez tot, proche ou compromis.")},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser's date picker offers only the dates the search accepts.
+        today = paris_today()
+        self.fields["avant"].widget.attrs.update(
+            min=today.isoformat(), max=latest_end_date(today).isoformat()
+        )
 
     @classmethod
     def from_query(cls, query: QueryDict) -> SearchForm:
@@ -117,6 +158,30 @@ class SearchForm(forms.Form):
             raise forms.ValidationError(_("La date limite doit tomber dans les six prochains mois."))
         return avant
 
+    def clean_insee(self) -> str:
+        return self.cleaned_data["insee"].upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # A position comes whole: half of one is ignored rather than refused (nothing a citizen typed).
+        if data.get("lat") is None or data.get("lon") is None:
+            data["lat"] = data["lon"] = None
+        return data
+
+    @property
+    def has_place(self) -> bool:
+        """Whether the valid form names somewhere to search from."""
+        data = self.cleaned_data
+        return bool(data["q"].strip() or data["insee"] or data["lat"] is not None)
+
+    @property
+    def position(self) -> tuple[float, float] | None:
+        """The geolocated (lat, lon) to search from, used only when no place is typed."""
+        data = self.cleaned_data
+        if data["q"].strip() or data["insee"] or data["lat"] is None:
+            return None
+        return data["lat"], data["lon"]
+
     @property
     def reason(self) -> Reason:
         return MOTIFS[self.cleaned_data["motif"]]
@@ -128,7 +193,19 @@ class SearchForm(forms.Form):
     @property
     def window(self) -> tuple[dt.date, dt.date]:
         today = paris_today()
-        return today, self.cleaned_data["avant"] or today + dt.timedelta(days=MAX_WINDOW_DAYS)
+        return today, self.cleaned_data["avant"] or latest_end_date(today)
+
+
+def latest_end_date(today: dt.date) -> dt.date:
+    """The end of the widest window a search may cover."""
+    return today + dt.timedelta(days=MAX_WINDOW_DAYS)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Jan + 1 → 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class ApiSearchForm(forms.Form):

@@ -4,6 +4,8 @@ One search is a constant number of SQL queries whatever the number of town halls
 prefilter on the indexed TownHall (lat, lon) columns, with correlated subqueries (next slot time,
 its booking URL, slot count) that each use the Slot (town_hall, reason, starts_at) index. The exact
 great-circle distance is then computed in Python and the town halls outside the radius dropped.
+A day-by-day strip of slot counts costs one more query (GROUP BY town hall, Paris date), and so does
+counting what a wider search would find (`slot_availability`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from slots.models import Reason, Slot, TownHall
+from slots.models import Reason, Slot, SlotQuerySet, TownHall, TownHallQuerySet
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = EARTH_RADIUS_KM * math.pi / 180
@@ -46,6 +48,14 @@ class NextSlot:
 
 
 @dataclass(frozen=True)
+class DayCount:
+    """Matching slots of one town hall on one Paris day."""
+
+    day: dt.date
+    count: int
+
+
+@dataclass(frozen=True)
 class SearchResult:
     town_hall: TownHall
     distance_km: float
@@ -53,6 +63,8 @@ class SearchResult:
     slots_count: int
     data_age: dt.timedelta | None
     stale: bool
+    # One entry per day of the strip asked with `strip_days` (empty otherwise), days without slot included.
+    days: tuple[DayCount, ...] = ()
 
     @property
     def has_slot(self) -> bool:
@@ -98,6 +110,37 @@ def paris_day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
 
 
+def _window(
+    *, start_date: dt.date | None, end_date: dt.date | None, now: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The [start, end) datetimes of a window of Paris dates, both inclusive; None leaves an end open."""
+    # upcoming(now) already excludes past slots: a window start is only worth a condition when later.
+    window_start = None
+    if start_date is not None and paris_day_start(start_date) > now:
+        window_start = paris_day_start(start_date)
+    window_end = paris_day_start(end_date + dt.timedelta(days=1)) if end_date is not None else None
+    return window_start, window_end
+
+
+def _matching_slots(
+    *,
+    reason: Reason,
+    people: int,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+    now: dt.datetime,
+) -> SlotQuerySet:
+    window_start, window_end = _window(start_date=start_date, end_date=end_date, now=now)
+    return Slot.objects.for_reason(reason).upcoming(now).between(window_start, window_end).for_people(people)
+
+
+def _town_halls_around(*, lat: float, lon: float, radius_km: float) -> TownHallQuerySet:
+    box = bounding_box(lat=lat, lon=lon, radius_km=radius_km)
+    return TownHall.objects.active().in_bbox(
+        min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon
+    )
+
+
 def town_halls_search(
     *,
     lat: float,
@@ -108,6 +151,7 @@ def town_halls_search(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     sort: Sort | str = Sort.SOONEST,
+    strip_days: int = 0,
     now: dt.datetime | None = None,
 ) -> list[SearchResult]:
     """Every active town hall within `radius_km` of (lat, lon), best first.
@@ -116,31 +160,22 @@ def town_halls_search(
     `now` and falls within [start_date, end_date] (Paris dates, both inclusive; None leaves that end
     open). Town halls without a matching slot are listed after those with one, nearest first: the
     citizen can still phone them.
+
+    With `strip_days`, each result with a slot also gets its matching slots counted per Paris day for
+    that many days from today (or from `start_date` when later), in one more query.
     """
     now = now or timezone.now()
     sort = Sort(sort)
     reason = Reason(reason)
 
-    # upcoming(now) already excludes past slots: a window start is only worth a condition when later.
-    window_start = None
-    if start_date is not None and paris_day_start(start_date) > now:
-        window_start = paris_day_start(start_date)
-    window_end = paris_day_start(end_date + dt.timedelta(days=1)) if end_date is not None else None
-
-    matching = (
-        Slot.objects.filter(town_hall=OuterRef("pk"))
-        .for_reason(reason)
-        .upcoming(now)
-        .between(window_start, window_end)
-        .for_people(people)
-    )
+    matching = _matching_slots(
+        reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
+    ).filter(town_hall=OuterRef("pk"))
     first = matching.order_by("starts_at")
     count = matching.order_by().values("town_hall").annotate(n=Count("pk")).values("n")
 
-    box = bounding_box(lat=lat, lon=lon, radius_km=radius_km)
     town_halls = (
-        TownHall.objects.active()
-        .in_bbox(min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon)
+        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km)
         .select_related("commune")
         .order_by()  # ranked in Python below
         .annotate(
@@ -172,7 +207,109 @@ def town_halls_search(
             )
         )
     results.sort(key=lambda result: _sort_key(result, sort=sort, now=now))
+    if strip_days > 0:
+        results = _with_day_strip(
+            results,
+            days=strip_days,
+            reason=reason,
+            people=people,
+            start_date=start_date,
+            end_date=end_date,
+            now=now,
+        )
     return results
+
+
+def _with_day_strip(
+    results: list[SearchResult],
+    *,
+    days: int,
+    reason: Reason,
+    people: int,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+    now: dt.datetime,
+) -> list[SearchResult]:
+    """The results, those with a slot given their per-day slot counts (one query, none without slot)."""
+    ids = [result.town_hall.pk for result in results if result.has_slot]
+    if not ids:
+        return results
+    first_day = max(timezone.localdate(now), start_date or dt.date.min)
+    strip = [first_day + dt.timedelta(days=offset) for offset in range(days)]
+    strip_end = strip[-1] if end_date is None else min(strip[-1], end_date)
+    rows = (
+        _matching_slots(reason=reason, people=people, start_date=first_day, end_date=strip_end, now=now)
+        .filter(town_hall_id__in=ids)
+        .annotate(day=TruncDate("starts_at", tzinfo=timezone.get_default_timezone()))
+        .order_by()
+        .values("town_hall_id", "day")
+        .annotate(count=Count("pk"))
+    )
+    counts = {(row["town_hall_id"], row["day"]): row["count"] for row in rows}
+    return [
+        replace(
+            result,
+            days=tuple(DayCount(day=day, count=counts.get((result.town_hall.pk, day), 0)) for day in strip),
+        )
+        if result.has_slot
+        else result
+        for result in results
+    ]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Where and when the first matching slots are around a point: enough to count wider searches.
+
+    `first_slots` holds (distance_km, first matching slot) for each town hall with one.
+    """
+
+    first_slots: tuple[tuple[float, dt.datetime], ...]
+
+    def count(self, *, radius_km: float, end_date: dt.date | None) -> int:
+        """Town halls within `radius_km` that have a matching slot on or before `end_date` (Paris)."""
+        end = paris_day_start(end_date + dt.timedelta(days=1)) if end_date is not None else None
+        return sum(
+            1
+            for distance, first in self.first_slots
+            if distance <= radius_km and (end is None or first < end)
+        )
+
+
+def slot_availability(
+    *,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    reason: Reason | str,
+    people: int = 1,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Availability:
+    """The first matching slot of every active town hall within `radius_km`, in one query.
+
+    Ask it once with the widest radius and the latest end date among the searches to compare, then
+    count each of them with `Availability.count`: this is how a search that found nothing offers to
+    widen the radius or push the date, with the number of town halls each option would give.
+    """
+    now = now or timezone.now()
+    matching = _matching_slots(
+        reason=Reason(reason), people=people, start_date=start_date, end_date=end_date, now=now
+    ).filter(town_hall=OuterRef("pk"))
+    rows = (
+        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km)
+        .order_by()
+        .annotate(first_slot_at=Subquery(matching.order_by("starts_at").values("starts_at")[:1]))
+        .filter(first_slot_at__isnull=False)
+        .values_list("lat", "lon", "first_slot_at")
+    )
+    first_slots = []
+    for town_hall_lat, town_hall_lon, first_slot_at in rows:
+        distance = haversine_km(lat, lon, town_hall_lat, town_hall_lon)
+        if distance <= radius_km:
+            first_slots.append((distance, first_slot_at))
+    return Availability(first_slots=tuple(first_slots))
 
 
 def compromise_score(*, result: SearchResult, now: dt.datetime) -> float:

@@ -8,6 +8,7 @@ app_name = "slots"
 urlpatterns = [
     path("", views.home, name="home"),
     path("recherche", views.search, name="search"),
+    path("autocomplete", views.autocomplete, name="autocomplete"),
     path("a-propos", views.about, name="about"),
     path("api/v1/communes", api.communes, name="api_communes"),
     path("api/v1/search", api.search, name="api_search"),

@@ -1,22 +1,81 @@
-"""Citizen pages: the home page with its search form, the ranked results, and "À propos"."""
+"""Citizen pages: the home page with its search form, the ranked results, the autocomplete and "À propos"."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from communes.services import GeocodingError, geocode
-from slots.forms import SearchForm
-from slots.search import town_halls_search
+from communes.models import Commune
+from communes.services import (
+    GeocodeResult,
+    GeocodingError,
+    Place,
+    commune_point,
+    commune_suggestions,
+    geocode,
+    normalize_search_text,
+)
+from slots.forms import RADIUS_CHOICES, SearchForm, add_months, latest_end_date, paris_today
+from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
+
+# Days shown in each result's strip of slot counts, from today.
+STRIP_DAYS = 7
+MAX_SUGGESTIONS = 8
+# What may follow a commune's name in the text the autocomplete puts in the field: "Clichy (92)".
+_LABEL_QUALIFIER = re.compile(r"^(?:\d{2,3}|2[ab]|\d{5})?$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a search starts: a commune (with the postcode typed, if any) or the citizen's position."""
+
+    lat: float
+    lon: float
+    name: str
+    postcode: str | None = None
+    commune: Commune | None = None
+
+    @property
+    def is_position(self) -> bool:
+        return self.commune is None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One search result and what the page says about it."""
+
+    result: SearchResult
+    checked: str  # "vérifié il y a 4 min", empty when never checked
+
+    @property
+    def town_hall(self) -> Any:
+        return self.result.town_hall
+
+
+@dataclass(frozen=True)
+class Widening:
+    """A one-click wider search offered when nothing was found, with the number of town halls it gives."""
+
+    kind: str  # "radius", "date", "no_limit" or "both"
+    url: str
+    count: int
+    radius_km: int | None = None
+    end_date: dt.date | None = None
 
 
 @require_GET
@@ -28,23 +87,34 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
-    """The ranked town halls around a postcode or commune; only the #results fragment for htmx."""
+    """The ranked town halls around a place or a position; only the results fragment for htmx."""
     form = SearchForm.from_query(request.GET)
     now = timezone.now()
-    context: dict[str, Any] = {"form": form, "now": now}
+    context: dict[str, Any] = {"form": form, "now": now, "strip_days": STRIP_DAYS}
     status = 200
     if not form.is_valid():
         context["error"] = _first_error(form)
         status = 400
-    elif not form.cleaned_data["q"]:
-        context["error"] = _("Saisissez un code postal ou le nom d'une commune.")
+    elif not form.has_place:
+        context["error"] = _(
+            "Saisissez un code postal ou le nom d'une commune, ou bien utilisez « Autour de moi »."
+        )
     else:
-        context.update(_search_context(form, now=now))
+        context.update(_search_context(request.GET, form, now=now))
 
     template = "slots/search.html"
     if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
+        template += "#fragment"
     return render(request, template, context, status=status)
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def autocomplete(request: HttpRequest) -> HttpResponse:
+    """Commune suggestions for the search field, as the HTML fragment of an ARIA listbox."""
+    query = request.GET.get("q", "")
+    communes = commune_suggestions(query, limit=MAX_SUGGESTIONS) if query.strip() else []
+    return render(request, "slots/_suggestions.html", {"communes": communes, "query": query.strip()})
 
 
 @require_GET
@@ -52,17 +122,29 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(request, "slots/about.html", {"source_code_url": settings.SOURCE_CODE_URL})
 
 
-def _search_context(form: SearchForm, *, now: dt.datetime) -> dict[str, Any]:
-    try:
-        geocoded = geocode(form.cleaned_data["q"])
-    except GeocodingError as exc:
-        return {"error": exc.message}
-    if geocoded.ambiguous:
-        candidates = [place.commune for place in geocoded.places]
-        prefetch_related_objects(candidates, "postal_codes")  # shown beside each name
-        return {"candidates": candidates}
+def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> dict[str, Any]:
+    if position := form.position:
+        origin = Origin(lat=position[0], lon=position[1], name=_("votre position"))
+        others: list[Commune] = []
+    else:
+        try:
+            geocoded = _geocode(form)
+        except GeocodingError as exc:
+            return {"error": exc.message}
+        if geocoded.ambiguous:
+            candidates = [place.commune for place in geocoded.places]
+            prefetch_related_objects(candidates, "postal_codes")  # shown beside each name
+            return {"candidates": candidates}
+        place = geocoded.places[0]
+        origin = Origin(
+            lat=place.lat,
+            lon=place.lon,
+            name=place.commune.name,
+            postcode=place.postcode,
+            commune=place.commune,
+        )
+        others = geocoded.others
 
-    origin = geocoded.places[0]
     start_date, end_date = form.window
     results = town_halls_search(
         lat=origin.lat,
@@ -73,14 +155,173 @@ def _search_context(form: SearchForm, *, now: dt.datetime) -> dict[str, Any]:
         start_date=start_date,
         end_date=end_date,
         sort=form.sort,
+        strip_days=STRIP_DAYS,
         now=now,
     )
-    return {
+    rows = [ResultRow(result=result, checked=checked_text(result.data_age)) for result in results]
+    with_slot = [row for row in rows if row.result.has_slot]
+    context: dict[str, Any] = {
         "origin": origin,
-        "others": geocoded.others,
+        "others": others,
         "results": results,
-        "with_slot_count": sum(1 for result in results if result.has_slot),
+        "with_slot": with_slot,
+        "without_slot": [row for row in rows if not row.result.has_slot],
+        "with_slot_count": len(with_slot),
         "end_date": end_date,
+        "sorts": _sort_links(query, form),
+        "compromise_km": int(COMPROMISE_KM_PER_DAY),
+        "map_data": _map_data(origin, results),
+    }
+    if not with_slot:
+        context["widenings"] = _widenings(query, form, origin, now=now)
+    return context
+
+
+def _geocode(form: SearchForm) -> GeocodeResult:
+    """Geocode the commune picked in the autocomplete (its INSEE code), else what was typed.
+
+    The INSEE code is trusted only while the text still names that commune ("Clichy (92)"): a link
+    shared with the code, then edited by hand without JavaScript, searches what the citizen typed.
+    """
+    text, insee = form.cleaned_data["q"], form.cleaned_data["insee"]
+    if insee:
+        commune = Commune.objects.filter(insee=insee).select_related("department").first()
+        point = commune_point(commune) if commune is not None else None
+        if commune is not None and point is not None:
+            typed = normalize_search_text(text)
+            name = commune.search_name
+            if not typed or (typed.startswith(name) and _LABEL_QUALIFIER.match(typed[len(name) :].strip())):
+                place = Place(commune=commune, lat=point[0], lon=point[1], postcode=None)
+                return GeocodeResult(query=text, places=[place])
+    return geocode(text)
+
+
+def checked_text(age: dt.timedelta | None) -> str:
+    """How long ago a town hall's slots were collected, in a few words: "vérifié il y a 4 min"."""
+    if age is None:
+        return ""
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 1:
+        return _("vérifié à l’instant")
+    if minutes < 60:
+        return _("vérifié il y a %(minutes)d min") % {"minutes": minutes}
+    hours = minutes // 60
+    if hours < 24:
+        return ngettext("vérifié il y a %(hours)d heure", "vérifié il y a %(hours)d heures", hours) % {
+            "hours": hours
+        }
+    days = hours // 24
+    return ngettext("vérifié il y a %(days)d jour", "vérifié il y a %(days)d jours", days) % {"days": days}
+
+
+def _search_url(query: QueryDict, **changes: Any) -> str:
+    """The search page's URL with some parameters changed (None removes one)."""
+    params = query.copy()
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    return f"{reverse('slots:search')}?{params.urlencode()}"
+
+
+def _sort_links(query: QueryDict, form: SearchForm) -> list[dict[str, Any]]:
+    current = form.cleaned_data["tri"]
+    return [
+        {"value": value, "label": label, "url": _search_url(query, tri=value), "current": value == current}
+        for value, label in form.fields["tri"].choices
+    ]
+
+
+def _widenings(query: QueryDict, form: SearchForm, origin: Origin, *, now: dt.datetime) -> list[Widening]:
+    """Wider searches worth a click (each finds at least one slot), like the national smart search.
+
+    The next radius step that finds something, the deadline pushed by a month or removed, and when
+    neither alone helps, both at their widest. All counted from one query.
+    """
+    radius, avant = form.cleaned_data["rayon"], form.cleaned_data["avant"]
+    today = paris_today()
+    latest = latest_end_date(today)
+    end = avant or latest
+    widest_radius = max(RADIUS_CHOICES)
+    availability = slot_availability(
+        lat=origin.lat,
+        lon=origin.lon,
+        radius_km=widest_radius,
+        reason=form.reason,
+        people=form.cleaned_data["personnes"],
+        start_date=today,
+        end_date=latest,
+        now=now,
+    )
+    widenings = []
+    for km in (km for km in RADIUS_CHOICES if km > radius):
+        if count := availability.count(radius_km=km, end_date=end):
+            widenings.append(
+                Widening(kind="radius", url=_search_url(query, rayon=km), count=count, radius_km=km)
+            )
+            break
+    if avant is not None:
+        pushed = add_months(avant, 1)
+        if pushed < latest and (count := availability.count(radius_km=radius, end_date=pushed)):
+            widenings.append(
+                Widening(
+                    kind="date",
+                    url=_search_url(query, avant=pushed.isoformat()),
+                    count=count,
+                    end_date=pushed,
+                )
+            )
+        if count := availability.count(radius_km=radius, end_date=latest):
+            widenings.append(Widening(kind="no_limit", url=_search_url(query, avant=None), count=count))
+    if (
+        not widenings
+        and (radius < widest_radius or avant is not None)
+        and (count := availability.count(radius_km=widest_radius, end_date=latest))
+    ):
+        widenings.append(
+            Widening(
+                kind="both",
+                url=_search_url(query, rayon=widest_radius, avant=None),
+                count=count,
+                radius_km=widest_radius,
+            )
+        )
+    return widenings
+
+
+def _slot_when(starts_at: dt.datetime) -> str:
+    local = timezone.localtime(starts_at)
+    return _("%(date)s à %(time)s") % {"date": date_format(local, "l j F"), "time": time_format(local, "H:i")}
+
+
+def _map_data(origin: Origin, results: list[SearchResult]) -> dict[str, Any]:
+    """What the results map shows (static/js/results-map.js reads it from a json_script element)."""
+    points = []
+    for result in results:
+        town_hall = result.town_hall
+        next_slot = result.next_slot
+        points.append(
+            {
+                "id": town_hall.pk,
+                "lat": round(town_hall.lat, 5),
+                "lon": round(town_hall.lon, 5),
+                "name": town_hall.name,
+                "next": _slot_when(next_slot.starts_at) if next_slot else "",
+                "url": next_slot.booking_url if next_slot else "",
+            }
+        )
+    return {
+        "origin": {"lat": round(origin.lat, 5), "lon": round(origin.lon, 5), "name": origin.name},
+        "points": points,
+        "labels": {
+            "origin": _("Point de départ : %(place)s") % {"place": origin.name},
+            "next": _("Prochain créneau :"),
+            "none": _("Pas de créneau libre en ligne"),
+            "book": _("Réserver"),
+            "newTab": _("(nouvel onglet)"),
+            "list": _("Voir dans la liste"),
+        },
     }
 
 

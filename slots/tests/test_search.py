@@ -9,9 +9,11 @@ import time_machine
 from slots.models import Reason
 from slots.search import (
     COMPROMISE_KM_PER_DAY,
+    DayCount,
     Sort,
     bounding_box,
     haversine_km,
+    slot_availability,
     town_halls_search,
 )
 from slots.tests.factories import make_commune, make_slot, make_town_hall, paris
@@ -249,3 +251,79 @@ def test_it_runs_one_query_whatever_the_number_of_town_halls(django_assert_num_q
 
     assert len(summary) == 12
     assert all(count == 3 for _, _, count in summary)
+
+
+def test_day_strip_counts_matching_slots_per_paris_day():
+    town_hall = make_town_hall(name="Mairie", **north(1))
+    make_slot(town_hall, paris(2026, 11, 20, 9))  # past (now is 10:00)
+    make_slot(town_hall, paris(2026, 11, 20, 23, 45))  # 22:45 UTC, still the 20th in Paris
+    make_slot(town_hall, paris(2026, 11, 22, 0, 30))  # 23:30 UTC on the 21st, the 22nd in Paris
+    make_slot(town_hall, paris(2026, 11, 22, 9))
+    make_slot(town_hall, paris(2026, 11, 22, 10), reason=Reason.CNI)
+    make_slot(town_hall, paris(2026, 11, 22, 11), people_max=1)
+    make_slot(town_hall, paris(2026, 11, 23, 9))  # after the strip
+
+    [result] = search(strip_days=3, people=2)
+
+    assert result.days == (
+        DayCount(day=dt.date(2026, 11, 20), count=1),
+        DayCount(day=dt.date(2026, 11, 21), count=0),
+        DayCount(day=dt.date(2026, 11, 22), count=2),
+    )
+    assert result.slots_count == 4
+
+
+def test_day_strip_respects_the_window_and_skips_town_halls_without_slot():
+    town_hall = make_town_hall(name="Avec", **north(1))
+    make_town_hall(name="Sans", **north(2))
+    make_slot(town_hall, paris(2026, 11, 21, 9))
+    make_slot(town_hall, paris(2026, 11, 22, 9))
+
+    results = search(strip_days=7, end_date=dt.date(2026, 11, 21))
+
+    assert [day.count for day in results[0].days] == [0, 1, 0, 0, 0, 0, 0]
+    assert results[1].days == ()
+
+
+def test_day_strip_costs_one_more_query_whatever_the_number_of_town_halls(django_assert_num_queries):
+    for i in range(12):
+        town_hall = make_town_hall(**north(i))
+        for day in range(1, 4):
+            make_slot(town_hall, paris(2026, 11, 20 + day, 9 + i % 8))
+
+    with django_assert_num_queries(2):
+        results = search(strip_days=7)
+
+    assert all([day.count for day in result.days] == [0, 1, 1, 1, 0, 0, 0] for result in results)
+
+
+def test_no_strip_query_when_no_town_hall_has_a_slot(django_assert_num_queries):
+    make_town_hall(**north(1))
+
+    with django_assert_num_queries(1):
+        [result] = search(strip_days=7)
+
+    assert result.days == ()
+
+
+def test_availability_counts_wider_searches_from_one_query(django_assert_num_queries):
+    near_late = make_town_hall(name="Proche tardive", **north(4))
+    far_early = make_town_hall(name="Lointaine rapide", **north(25))
+    beyond = make_town_hall(name="Hors rayon", **north(60))
+    make_town_hall(name="Sans créneau", **north(2))
+    make_slot(near_late, paris(2027, 1, 10, 9))
+    make_slot(near_late, paris(2026, 11, 20, 9))  # past: does not count
+    make_slot(far_early, paris(2026, 11, 25, 9))
+    make_slot(far_early, paris(2026, 11, 26, 9), reason=Reason.CNI)
+    make_slot(beyond, paris(2026, 11, 21, 9))
+
+    with django_assert_num_queries(1):
+        availability = slot_availability(
+            lat=ORIGIN[0], lon=ORIGIN[1], radius_km=50, reason=Reason.PASSPORT, end_date=dt.date(2027, 5, 1)
+        )
+
+    assert availability.count(radius_km=5, end_date=dt.date(2026, 12, 31)) == 0
+    assert availability.count(radius_km=5, end_date=None) == 1
+    assert availability.count(radius_km=30, end_date=dt.date(2026, 11, 25)) == 1  # the end date is inclusive
+    assert availability.count(radius_km=30, end_date=dt.date(2026, 11, 24)) == 0
+    assert availability.count(radius_km=50, end_date=None) == 2

@@ -1,23 +1,64 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
 from django.template.loader import render_to_string
 
 from slots.models import Reason
+from slots.tests.conftest import NOW
 from slots.tests.factories import make_slot, make_town_hall, paris
+from slots.views import checked_text
 
 pytestmark = pytest.mark.django_db
+
+KM_LAT = 1 / 111.195  # one kilometre northwards, in degrees of latitude
 
 
 def search(client, **params):
     return client.get("/recherche", params)
 
 
+def htmx_search(client, **params):
+    return client.get("/recherche", params, HTTP_HX_REQUEST="true")
+
+
 def result_names(html: str) -> list[str]:
-    return re.findall(r'<h2 class="result-name">(.*?)</h2>', html)
+    return re.findall(r'<h3 class="result-name">(.*?)</h3>', html)
+
+
+def result_item(html: str, town_hall) -> str:
+    """The HTML of one result, by its town hall."""
+    start = html.index(f'<li id="mairie-{town_hall.pk}"')
+    return html[start : html.index("\n</li>", start) + 6]
+
+
+def heading(html: str) -> str:
+    match = re.search(r'<h2 id="results-title" class="results-title">(.*?)</h2>', html, re.S)
+    assert match, "no results heading"
+    return " ".join(match[1].split())
+
+
+def day_strip(item: str) -> list[tuple[str, int]]:
+    return [
+        (name, int(count))
+        for name, count in re.findall(
+            r"<span>([^<]*)</span><i> : </i><b>(\d+)</b>",
+            item,
+        )
+    ]
+
+
+def map_data(html: str) -> dict:
+    match = re.search(r'<script id="results-map-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no map data"
+    return json.loads(match[1])
+
+
+def warm_caches(client) -> None:
+    client.get("/")  # the demo-banner flag is cached after the first page
 
 
 # Home page
@@ -28,19 +69,55 @@ def test_home_offers_the_search_form(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<form class="search-form" method="get" action="/recherche"' in html
+    assert '<form id="search-form" class="search-form" method="get" action="/recherche" role="search"' in html
     assert '<label for="id_q">Code postal ou commune</label>' in html
     assert '<option value="cni">Carte d&#x27;identité</option>' in html
+    assert '<option value="passeport" selected>Passeport</option>' in html
     assert '<option value="cni-passeport">Les deux</option>' in html
     assert '<option value="20" selected>20 km</option>' in html
     for km in (5, 10, 30, 50):
         assert f'<option value="{km}">{km} km</option>' in html
+    assert '<option value="1" selected>1</option>' in html
     assert '<option value="6">6</option>' in html
     assert '<option value="7">' not in html
+    assert 'type="date" name="avant"' in html
+    # Without JavaScript the position button stays hidden and the empty hidden fields stay out of the URL.
+    assert re.search(r'<button type="button" id="geo-button"[^>]* hidden', html)
+    assert '<input type="hidden" name="lat" value="" disabled>' in html
+    assert '<input type="hidden" name="insee" value="" disabled>' in html
+    # Home is a plain form: the results page is what htmx refreshes.
+    assert 'hx-target="#results-body"' not in html
+    assert "/static/js/search-form.js" in html
+
+
+def test_search_field_is_an_accessible_combobox_fed_by_htmx(client):
+    html = client.get("/").content.decode()
+
+    field = re.search(r'<input type="text" name="q" id="id_q"[^>]*>', html, re.S)[0]
+    for attribute in (
+        'role="combobox"',
+        'aria-autocomplete="list"',
+        'aria-expanded="false"',
+        'aria-controls="q-listbox"',
+        'hx-get="/autocomplete"',
+        'hx-trigger="input changed delay:250ms"',
+        'hx-target="#q-listbox"',
+        'hx-push-url="false"',
+    ):
+        assert attribute in field
+    assert '<ul id="q-listbox" class="suggestions" role="listbox"' in html
+    assert '<div id="q-status" class="visually-hidden" role="status" aria-live="polite"></div>' in html
+
+
+def test_date_picker_offers_only_accepted_dates(client, frozen_now):
+    html = client.get("/").content.decode()
+
+    assert 'min="2026-11-20"' in html
+    assert 'max="2027-05-22"' in html
 
 
 def test_pages_share_an_accessible_layout_without_inline_code(client, clichy):
-    for url in ("/", "/a-propos", "/recherche?q=92110"):
+    for url in ("/", "/a-propos", "/recherche?q=92110", "/recherche?q=92110&rayon=5&avant=2026-11-21"):
         html = client.get(url).content.decode()
         assert '<html lang="fr">' in html
         assert '<a class="skip-link" href="#contenu">Aller au contenu</a>' in html
@@ -48,8 +125,8 @@ def test_pages_share_an_accessible_layout_without_inline_code(client, clichy):
         assert 'href="/a-propos"' in html
         assert "/static/css/site.css" in html
         assert "/static/django_htmx/htmx-2.min.js" in html
-        # A strict Content-Security-Policy forbids inline scripts and styles.
-        assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
+        # A strict Content-Security-Policy forbids inline scripts and styles; JSON data is not a script.
+        assert re.search(r'<script(?![^>]*\bsrc=)(?![^>]*type="application/json")[^>]*>', html) is None
         assert "<style" not in html
         assert "style=" not in html
 
@@ -61,7 +138,7 @@ def test_layout_shows_the_demo_banner_only_when_asked():
     assert "Données de démonstration" in html
 
 
-# Search page
+# Search page: results
 
 
 def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
@@ -75,16 +152,76 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
         "Mairie de Clichy",  # 1 December
         "Mairie d&#x27;Asnières-sur-Seine",  # no online booking
     ]
-    assert "3 mairies à moins de 20 km de Clichy (92110)" in html
-    assert "2 avec un créneau libre" in html
-    assert '<time datetime="2026-12-01T09:00:00+01:00">mardi 1 décembre 2026 à 09:00</time>' in html
-    assert "2 créneaux libres dans la période" in html
-    assert 'href="https://rdv.example.fr/clichy/2026-12-01T09:00"' in html
-    assert "Réserver" in html
-    assert "vérifié il y a 4\xa0minutes" in html
-    assert 'href="tel:0147153000"' in html
-    assert 'href="https://www.ville-clichy.fr/"' in html
-    assert "appelez la mairie" in html
+    assert heading(html) == "2 mairies avec un créneau libre à moins de 20 km de Clichy (92110)"
+    assert "1 autre mairie du secteur sans créneau en ligne" in html
+    assert "en heure de Paris" in html
+    item = result_item(html, clichy.town_hall)
+    assert "Clichy · à 0,0 km" in item
+    assert '<time datetime="2026-12-01T09:00:00+01:00">mardi 1 décembre 2026 à 09:00</time>' in item
+    assert "2 créneaux libres dans la période" in item
+    assert 'href="tel:0147153000"' in item
+    assert 'href="https://www.ville-clichy.fr/"' in item
+    assert "80 boulevard Jean-Jaurès 92110" in item
+    assert "appelez la mairie" in result_item(html, clichy.asnieres)
+
+
+def test_booking_link_opens_the_slot_page_of_the_booking_site(client, clichy):
+    item = result_item(search(client, q="92110").content.decode(), clichy.town_hall)
+
+    link = re.search(
+        r'<a class="button button-primary" href="([^"]+)" target="_blank" rel="([^"]+)">Réserver', item
+    )
+    assert link, item
+    assert link[1] == "https://rdv.example.fr/clichy/2026-12-01T09:00"
+    assert "noopener" in link[2].split()
+    assert "(nouvel onglet)" in item
+
+
+def test_town_halls_without_slot_come_after_with_their_phone_and_website(client, clichy):
+    html = search(client, q="92110").content.decode()
+
+    subtitle = html.index("Sans créneau libre en ligne : contactez la mairie")
+    assert (
+        html.index(f'id="mairie-{clichy.asnieres.pk}"')
+        > subtitle
+        > html.index(f'id="mairie-{clichy.town_hall.pk}"')
+    )
+    asnieres = result_item(html, clichy.asnieres)
+    assert 'href="tel:0141111213"' in asnieres
+    assert "Site de la mairie" in asnieres
+    assert "Réserver" not in asnieres
+
+
+def test_results_live_region_has_a_heading_with_the_count(client, clichy):
+    html = search(client, q="92110").content.decode()
+
+    assert re.search(r'<section id="results" class="results" aria-live="polite"', html)
+    assert html.index('<section id="results"') < html.index('id="results-title"')
+
+
+def test_search_tells_how_fresh_each_result_is(client, clichy):
+    html = search(client, q="92110").content.decode()
+
+    assert "vérifié il y a 4 min" in result_item(html, clichy.town_hall)
+    assert "vérifié il y a 3 heures" in result_item(html, clichy.levallois)
+
+
+@pytest.mark.parametrize(
+    ("age", "text"),
+    [
+        (None, ""),
+        (dt.timedelta(seconds=-5), "vérifié à l’instant"),
+        (dt.timedelta(seconds=59), "vérifié à l’instant"),
+        (dt.timedelta(minutes=4, seconds=30), "vérifié il y a 4 min"),
+        (dt.timedelta(minutes=59), "vérifié il y a 59 min"),
+        (dt.timedelta(minutes=61), "vérifié il y a 1 heure"),
+        (dt.timedelta(hours=23, minutes=59), "vérifié il y a 23 heures"),
+        (dt.timedelta(days=1, hours=2), "vérifié il y a 1 jour"),
+        (dt.timedelta(days=3), "vérifié il y a 3 jours"),
+    ],
+)
+def test_data_age_reads_in_a_few_words(age, text):
+    assert checked_text(age) == text
 
 
 def test_search_says_when_data_were_just_checked(client, clichy):
@@ -93,26 +230,63 @@ def test_search_says_when_data_were_just_checked(client, clichy):
 
     html = search(client, q="92110").content.decode()
 
-    assert "vérifié à l’instant" in html
+    assert "vérifié à l’instant" in result_item(html, clichy.town_hall)
     assert "il y a 0" not in html
 
 
-def test_search_marks_stale_results(client, clichy):
+def test_search_marks_stale_results_in_text_not_only_colour(client, clichy):
     html = search(client, q="92110").content.decode()
 
-    levallois = html[html.index("Mairie de Levallois-Perret") : html.index("Mairie de Clichy")]
-    assert "vérifié il y a 3\xa0heures" in levallois
-    assert "données anciennes" in levallois
-    clichy_item = html[html.index("Mairie de Clichy") : html.index("Mairie d&#x27;Asnières")]
-    assert "données anciennes" not in clichy_item
+    levallois = result_item(html, clichy.levallois)
+    assert 'class="result result-stale"' in levallois
+    assert "données anciennes, à confirmer sur le site de réservation" in levallois
+    assert "données anciennes" not in result_item(html, clichy.town_hall)
+
+
+def test_each_result_shows_its_slots_day_by_day_for_a_week(client, clichy):
+    # Today is Friday 20 November 2026, 10:00 in Paris. Late evening slots belong to their Paris day.
+    make_slot(clichy.town_hall, paris(2026, 11, 20, 9, 0))  # already past
+    make_slot(clichy.town_hall, paris(2026, 11, 20, 16, 0))
+    make_slot(clichy.town_hall, paris(2026, 11, 21, 23, 30))
+    make_slot(clichy.town_hall, paris(2026, 11, 23, 0, 15))
+    make_slot(clichy.town_hall, paris(2026, 11, 23, 8, 0))
+    make_slot(clichy.town_hall, paris(2026, 11, 26, 9, 0), reason=Reason.CNI)  # other reason
+    make_slot(clichy.town_hall, paris(2026, 11, 27, 9, 0))  # the eighth day: outside the strip
+
+    html = search(client, q="92110").content.decode()
+
+    assert day_strip(result_item(html, clichy.town_hall)) == [
+        ("ven 20", 1),
+        ("sam 21", 1),
+        ("dim 22", 0),
+        ("lun 23", 2),
+        ("mar 24", 0),
+        ("mer 25", 0),
+        ("jeu 26", 0),
+    ]
+    assert day_strip(result_item(html, clichy.levallois))[5] == ("mer 25", 1)
+    assert 'aria-label="Créneaux libres des 7 prochains jours"' in html
+    assert day_strip(result_item(html, clichy.asnieres)) == []
+
+
+def test_day_strip_stops_at_the_deadline(client, clichy):
+    make_slot(clichy.town_hall, paris(2026, 11, 21, 9, 0))
+    make_slot(clichy.town_hall, paris(2026, 11, 23, 9, 0))
+
+    html = search(client, q="92110", avant="2026-11-22").content.decode()
+
+    strip = dict(day_strip(result_item(html, clichy.town_hall)))
+    assert strip["sam 21"] == 1
+    assert strip["lun 23"] == 0
 
 
 def test_search_uses_defaults_for_missing_parameters(client, clichy):
     html = search(client, q="Clichy").content.decode()
 
-    assert "à moins de 20 km de Clichy" in html
+    assert "à moins de 20 km de Clichy" in heading(html)
     assert '<option value="passeport" selected>' in html
     assert '<option value="20" selected>20 km</option>' in html
+    assert '<input type="hidden" name="tri" value="tot">' in html
     # Passport slots only: Clichy has two (its CNI slot is not counted).
     assert "2 créneaux libres dans la période" in html
 
@@ -134,8 +308,8 @@ def test_search_filters_by_number_of_people(client, clichy):
         "Mairie d&#x27;Asnières-sur-Seine",
         "Mairie de Levallois-Perret",
     ]
-    assert "1 avec un créneau libre" in html
-    levallois = html[html.index("Mairie de Levallois-Perret") :]
+    assert heading(html).startswith("1 mairie avec un créneau libre")
+    levallois = result_item(html, clichy.levallois)
     assert "Aucun créneau libre en ligne dans la période." in levallois
     assert f'href="{clichy.levallois.booking_url}"' in levallois
     assert "Voir le site de réservation" in levallois
@@ -153,20 +327,77 @@ def test_search_sorts_by_distance_on_request(client, clichy):
     ]
 
 
+def test_sort_links_keep_the_search_and_mark_the_current_sort(client, clichy):
+    html = search(client, q="92110", rayon="10", tri="compromis").content.decode()
+
+    links = re.findall(
+        r'<a href="([^"]+)" class="sort-link" hx-get="\1"[^>]*?( aria-current="true")?>([^<]+)</a>', html
+    )
+    assert [(url, bool(current), label) for url, current, label in links] == [
+        ("/recherche?q=92110&amp;rayon=10&amp;tri=tot", False, "Le plus tôt"),
+        ("/recherche?q=92110&amp;rayon=10&amp;tri=proche", False, "Le plus proche"),
+        ("/recherche?q=92110&amp;rayon=10&amp;tri=compromis", True, "Meilleur compromis"),
+    ]
+    assert 'hx-target="#results-body" hx-swap="outerHTML" hx-push-url="true"' in html
+    assert "Meilleur compromis : un jour d’attente en moins vaut 10 km de trajet en plus." in html
+    assert '<input type="hidden" name="tri" value="compromis">' in html
+
+
 def test_search_stops_at_the_deadline(client, clichy):
     html = search(client, q="92110", avant="2026-11-30").content.decode()
 
-    assert "1 avec un créneau libre d’ici le 30 novembre 2026" in html
+    assert heading(html).startswith("1 mairie avec un créneau libre")
+    assert "Créneaux d’ici le 30 novembre 2026" in html
     assert result_names(html)[0] == "Mairie de Levallois-Perret"
+    assert 'value="2026-11-30"' in html
+
+
+def test_map_data_has_the_origin_and_every_result(client, clichy):
+    html = search(client, q="92110").content.decode()
+
+    data = map_data(html)
+    assert data["origin"] == {"lat": 48.9028, "lon": 2.3048, "name": "Clichy"}
+    points = {point["name"]: point for point in data["points"]}
+    assert points["Mairie de Clichy"] == {
+        "id": clichy.town_hall.pk,
+        "lat": 48.9028,
+        "lon": 2.3048,
+        "name": "Mairie de Clichy",
+        "next": "mardi 1 décembre à 09:00",
+        "url": "https://rdv.example.fr/clichy/2026-12-01T09:00",
+    }
+    assert points["Mairie d'Asnières-sur-Seine"]["next"] == ""
+    assert data["labels"]["book"] == "Réserver"
+    # The map panel is hidden until the script shows it: without JavaScript the list is the page.
+    assert '<details id="results-map-panel" class="map-panel" hidden>' in html
+    assert "<summary>Voir la carte</summary>" in html
+    assert "/static/vendor/leaflet/leaflet.js" in html
+    assert "/static/vendor/leaflet/leaflet.css" in html
+    assert "/static/js/results-map.js" in html
+
+
+def test_map_data_cannot_break_out_of_its_script_element(client, clichy):
+    clichy.town_hall.name = "Mairie </script><script>alert(1)</script>"
+    clichy.town_hall.save()
+
+    html = search(client, q="92110").content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "Mairie </script><script>alert(1)</script>" in [p["name"] for p in map_data(html)["points"]]
+
+
+# Search page: htmx
 
 
 def test_search_with_htmx_returns_only_the_results(client, clichy):
-    response = client.get("/recherche", {"q": "92110"}, HTTP_HX_REQUEST="true")
+    response = htmx_search(client, q="92110")
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
-    assert html.strip().startswith('<section id="results"')
+    assert html.startswith("<title>Rendez-vous près de Clichy — rdvpasseport</title>")
+    assert '<div id="results-body" class="results-body" data-tri="tot">' in html
+    assert 'id="search-form"' not in html
     assert "Mairie de Clichy" in html
     assert "HX-Request" in response["Vary"]
 
@@ -176,32 +407,240 @@ def test_htmx_history_restore_gets_the_full_page(client, clichy):
         "/recherche", {"q": "92110"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
     )
 
-    assert "<html" in response.content.decode()
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'id="search-form"' in html
+    assert 'id="results-body"' in html
 
 
 def test_search_form_refreshes_results_with_htmx_and_without(client, clichy):
     html = search(client, q="92110").content.decode()
 
     assert 'action="/recherche"' in html
-    assert 'hx-get="/recherche" hx-target="#results"' in html
+    assert 'hx-get="/recherche" hx-target="#results-body" hx-swap="outerHTML" hx-push-url="true"' in html
+    # Back and forward always fetch the full page: the form then matches the URL.
+    assert 'hx-history="false"' in html
     assert 'value="92110"' in html
 
 
-def test_search_runs_a_constant_number_of_queries(client, clichy, django_assert_num_queries):
+def test_search_fragment_runs_a_constant_number_of_queries(client, clichy, django_assert_num_queries):
     for i in range(15):
         town_hall = make_town_hall(name=f"Mairie voisine {i}", commune=clichy.commune, lat=48.90 + i / 500)
         make_slot(town_hall, paris(2026, 12, 5, 9 + i % 8))
-    client.get("/recherche", {"q": "92110"})  # warm the cached demo-banner flag
+        make_slot(town_hall, paris(2026, 11, 21 + i % 5, 9))
+    warm_caches(client)
 
-    # Geocoding the postcode, then the search itself: whatever the number of town halls listed.
-    with django_assert_num_queries(2):
-        response = client.get("/recherche", {"q": "92110"})
+    # Geocoding the postcode, the search, then the day strips: whatever the number of town halls listed.
+    with django_assert_num_queries(3):
+        response = htmx_search(client, q="92110")
+    with django_assert_num_queries(3):
+        full_page = search(client, q="92110", tri="proche")
 
     assert len(result_names(response.content.decode())) == 18
+    assert len(result_names(full_page.content.decode())) == 18
+
+
+def test_search_page_stays_light_with_fifty_results(client, clichy):
+    for i in range(47):
+        town_hall = make_town_hall(
+            name=f"Mairie de la commune numéro {i}",
+            address=f"{i} place de l'Hôtel de Ville",
+            commune=clichy.commune,
+            lat=48.85 + i / 400,
+            phone="01 23 45 67 89",
+            website=f"https://www.commune-{i}.example.fr/",
+            checked_at=NOW - dt.timedelta(minutes=7),
+        )
+        for day in range(1, 8):
+            make_slot(
+                town_hall,
+                paris(2026, 11, 20 + day, 9 + i % 8),
+                booking_url=f"https://rdv.example.fr/reservation/commune-{i}/{day}",
+            )
+
+    html = search(client, q="92110").content.decode()
+
+    assert len(result_names(html)) == 50
+    assert len(html.encode()) < 100_000
+
+
+def test_search_from_the_commune_picked_in_the_autocomplete(
+    client, clichy, homonyms, django_assert_num_queries
+):
+    make_town_hall(name="Mairie de Saint-Denis", lat=48.9356, lon=2.3539)
+    warm_caches(client)
+
+    with django_assert_num_queries(3):  # the commune by its code, the search, the day strips
+        response = search(client, q="Saint-Denis (93)", insee="93066")
+
+    html = response.content.decode()
+    assert "à moins de 20 km de Saint-Denis" in heading(html)
+    assert "Mairie de Saint-Denis" in result_names(html)
+    assert '<input type="hidden" name="insee" value="93066">' in html
+
+
+def test_commune_code_is_ignored_once_the_text_names_another_place(client, clichy, homonyms):
+    # A shared link picked Saint-Denis, then someone typed another place without JavaScript.
+    html = search(client, q="92110", insee="93066").content.decode()
+    assert "de Clichy (92110)" in heading(html)
+
+    html = search(client, q="Saint-Denis-de-Pile", insee="93066").content.decode()
+    assert "Aucune commune ne correspond à « Saint-Denis-de-Pile »" in html
+
+
+def test_unknown_commune_code_falls_back_to_the_text(client, clichy):
+    html = search(client, q="Clichy", insee="99999").content.decode()
+
+    assert "de Clichy" in heading(html)
+
+
+# Search page: "Autour de moi"
+
+
+def test_search_around_a_position(client, clichy, django_assert_num_queries):
+    warm_caches(client)
+    with django_assert_num_queries(2):  # no geocoding: the search and the day strips
+        response = search(client, lat="48.9000", lon="2.3000", rayon="5")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert heading(html) == "2 mairies avec un créneau libre à moins de 5 km de votre position"
+    assert "<title>Rendez-vous autour de votre position — rdvpasseport</title>" in html
+    assert result_names(html)[0] == "Mairie de Levallois-Perret"
+    assert map_data(html)["origin"] == {"lat": 48.9, "lon": 2.3, "name": "votre position"}
+    # The position is kept for the next search, in the URL only.
+    assert '<input type="hidden" name="lat" value="48.9000">' in html
+    assert '<input type="hidden" name="lon" value="2.3000">' in html
+
+
+def test_typed_place_wins_over_a_position(client, clichy, homonyms):
+    make_town_hall(name="Mairie de Saint-Denis", lat=48.9356, lon=2.3539)
+
+    html = search(client, q="93200", lat="45.0", lon="5.0").content.decode()
+
+    assert "de Saint-Denis (93200)" in heading(html)
+
+
+def test_half_a_position_is_no_place(client, clichy):
+    response = search(client, lat="48.9")
+
+    assert response.status_code == 200
+    assert "Saisissez un code postal ou le nom d&#x27;une commune, ou bien utilisez « Autour de moi »." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"lat": "abc", "lon": "2.3"}, "la latitude doit être un nombre entre -90 et 90"),
+        ({"lat": "91", "lon": "2.3"}, "la latitude doit être un nombre entre -90 et 90"),
+        ({"lat": "48.9", "lon": "nan"}, "la longitude doit être un nombre entre -180 et 180"),
+        ({"lat": "48.9", "lon": "-181"}, "la longitude doit être un nombre entre -180 et 180"),
+        ({"lat": "48.9", "lon": "inf"}, "la longitude doit être un nombre entre -180 et 180"),
+    ],
+)
+def test_malformed_position_is_explained(client, clichy, params, message):
+    response = search(client, **params)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_position_far_from_any_town_hall_offers_nothing_wider(client, clichy):
+    html = search(client, lat="43.3", lon="5.4", rayon="50").content.decode()
+
+    assert heading(html) == "Aucun créneau libre en ligne à moins de 50 km de votre position"
+    assert "Aucune mairie équipée n’est connue dans ce rayon." in html
+    assert "Même à 50 km et sur les six prochains mois" in html
+
+
+# Search page: nothing found
+
+
+def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, django_assert_num_queries):
+    far = make_town_hall(name="Mairie lointaine", lat=48.9028 + 25 * KM_LAT, lon=2.3048)
+    make_slot(far, paris(2026, 11, 24, 9, 0))
+    clichy.town_hall.slots.all().delete()
+    clichy.levallois.slots.all().delete()
+    warm_caches(client)
+
+    with django_assert_num_queries(3):  # geocoding, the search, one count for every suggestion
+        response = htmx_search(client, q="92110", rayon="10")
+
+    html = response.content.decode()
+    assert heading(html) == "Aucun créneau libre en ligne à moins de 10 km de Clichy (92110)"
+    # 20 km finds nothing more: the suggestion goes straight to 30 km.
+    widenings = re.findall(
+        r'<li><a href="([^"]+)" hx-get="\1"[^>]*>\s*(.*?)\s*</a>\s*<span class="widening-count">(.*?)</span>',
+        html,
+        re.S,
+    )
+    assert widenings == [
+        ("/recherche?q=92110&amp;rayon=30", "Élargir à 30 km", ": 1 mairie avec un créneau libre"),
+    ]
+    assert "Les alertes (être prévenu quand un créneau se libère) n’existent pas encore" in html
+    assert "certaines donnent rendez-vous par téléphone" in html
+
+
+def test_nothing_found_before_the_deadline_offers_to_push_or_remove_it(client, clichy):
+    make_slot(clichy.town_hall, paris(2027, 2, 10, 9, 0))  # after the pushed date, within six months
+
+    html = search(client, q="92110", avant="2026-11-24", rayon="5").content.decode()
+
+    widenings = re.findall(
+        r'<li><a href="([^"]+)" hx-get="\1"[^>]*>\s*(.*?)\s*</a>\s*<span class="widening-count">(.*?)</span>',
+        html,
+        re.S,
+    )
+    assert widenings == [
+        (
+            "/recherche?q=92110&amp;avant=2026-12-24&amp;rayon=5",
+            "Repousser la date limite au 24 décembre 2026",
+            ": 2 mairies avec un créneau libre",
+        ),
+        ("/recherche?q=92110&amp;rayon=5", "Retirer la date limite", ": 2 mairies avec un créneau libre"),
+    ]
+
+
+def test_nothing_found_offers_both_at_their_widest_when_neither_alone_helps(client, clichy):
+    clichy.town_hall.slots.all().delete()
+    clichy.levallois.slots.all().delete()
+    far = make_town_hall(name="Mairie lointaine", lat=48.9028 + 40 * KM_LAT, lon=2.3048)
+    make_slot(far, paris(2027, 1, 15, 9, 0))
+
+    html = search(client, q="92110", avant="2026-12-01", rayon="10").content.decode()
+
+    assert "Élargir à" not in html
+    assert "Repousser la date limite" not in html
+    assert 'href="/recherche?q=92110&amp;rayon=50"' in html
+    assert "Chercher à 50 km, sans date limite" in html
+    assert ": 1 mairie avec un créneau libre" in html
+
+
+def test_nothing_found_anywhere_says_so_and_offers_no_dead_end(client, clichy):
+    for town_hall in (clichy.town_hall, clichy.levallois):
+        town_hall.slots.all().delete()
+
+    html = search(client, q="92110", rayon="50").content.decode()
+
+    assert 'class="widenings"' not in html
+    assert "Même à 50 km et sur les six prochains mois" in html
+    # The town halls are still there, with their phone numbers: the next step.
+    assert result_names(html) == [
+        "Mairie de Clichy",
+        "Mairie d&#x27;Asnières-sur-Seine",
+        "Mairie de Levallois-Perret",
+    ]
+    assert "Les alertes" in html
+    assert "alerte" not in re.sub(r"<p class=\"muted\">Les alertes.*?</p>", "", html)
+
+
+# Search page: ambiguous and unknown places
 
 
 def test_ambiguous_name_lists_communes_to_choose(client, homonyms, django_assert_num_queries):
-    client.get("/")  # warm the cached demo-banner flag
+    warm_caches(client)
     with django_assert_num_queries(2):  # the candidates, then their postcodes
         response = search(client, q="saint denis", motif="cni")
 
@@ -211,7 +650,7 @@ def test_ambiguous_name_lists_communes_to_choose(client, homonyms, django_assert
     assert '<a href="/recherche?q=93066&amp;motif=cni">Saint-Denis</a>' in html
     assert '<a href="/recherche?q=11339&amp;motif=cni">Saint-Denis</a>' in html
     assert "(93, 93200)" in html
-    assert 'class="result"' not in html
+    assert '<li id="mairie-' not in html
 
 
 def test_chosen_candidate_searches_from_that_commune(client, homonyms, frozen_now):
@@ -219,7 +658,7 @@ def test_chosen_candidate_searches_from_that_commune(client, homonyms, frozen_no
 
     html = search(client, q="93066").content.decode()
 
-    assert "1 mairie à moins de 20 km de Saint-Denis" in html
+    assert "à moins de 20 km de Saint-Denis" in heading(html)
     assert result_names(html) == ["Mairie de Saint-Denis"]
 
 
@@ -228,28 +667,27 @@ def test_shared_postcode_says_where_the_search_starts(client, shared_postcode, f
 
     html = search(client, q="77130", rayon="10").content.decode()
 
-    assert "1 mairie à moins de 10 km de Montereau-Fault-Yonne (77130)" in html
+    assert "à moins de 10 km de Montereau-Fault-Yonne (77130)" in heading(html)
     assert "la recherche part de Montereau-Fault-Yonne" in html
     assert '<a href="/recherche?q=77059&amp;rayon=10">Cannes-Écluse</a>' in html
     assert '<a href="/recherche?q=77483&amp;rayon=10">Varennes-sur-Seine</a>' in html
 
 
 def test_search_without_town_hall_in_range_says_so(client, clichy):
-    html = search(client, q="92110", rayon="5").content.decode()
-    assert result_names(html)  # the neighbours are within 5 km
+    for town_hall in (clichy.town_hall, clichy.levallois, clichy.asnieres):
+        town_hall.delete()
 
-    clichy.town_hall.delete()
-    clichy.levallois.delete()
-    clichy.asnieres.delete()
     html = search(client, q="92110").content.decode()
-    assert "Aucune mairie équipée dans ce rayon" in html
+
+    assert "Aucune mairie équipée n’est connue dans ce rayon." in html
+    assert 'id="results-map-panel"' not in html
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, "Saisissez un code postal ou le nom d&#x27;une commune."),
-        ({"q": "   "}, "Saisissez un code postal ou le nom d&#x27;une commune."),
+        ({}, "Saisissez un code postal ou le nom d&#x27;une commune"),
+        ({"q": "   "}, "Saisissez un code postal ou le nom d&#x27;une commune"),
         ({"q": "Atlantide"}, "Aucune commune ne correspond à « Atlantide »"),
         ({"q": "99999"}, "Aucune commune ne correspond au code postal « 99999 »"),
     ],
@@ -261,7 +699,7 @@ def test_search_explains_what_it_cannot_find(client, clichy, params, message):
     html = response.content.decode()
     assert '<p class="notice notice-error" role="alert">' in html
     assert message in html
-    assert 'class="result"' not in html
+    assert '<li id="mairie-' not in html
 
 
 @pytest.mark.parametrize(
@@ -275,7 +713,9 @@ def test_search_explains_what_it_cannot_find(client, clichy, params, message):
         ({"q": "92110", "avant": "demain"}, "Date invalide"),
         ({"q": "92110", "avant": "2026-11-19"}, "La date limite est déjà passée."),
         ({"q": "92110", "avant": "2027-12-31"}, "six prochains mois"),
+        ({"q": "92110", "insee": "ABCDE"}, "Code de commune invalide."),
         ({"q": "x" * 10_000}, "Ce texte est trop long"),
+        ({"q": "Cli\x00chy"}, "Le caractère nul n’est pas autorisé."),
     ],
 )
 def test_search_rejects_malformed_parameters_with_a_400_page(client, clichy, params, message):
@@ -285,11 +725,11 @@ def test_search_rejects_malformed_parameters_with_a_400_page(client, clichy, par
     html = response.content.decode()
     assert "<html" in html
     assert message in html
-    assert 'class="result"' not in html
+    assert '<li id="mairie-' not in html
 
 
 def test_malformed_parameters_with_htmx_return_the_error_fragment(client, clichy):
-    response = client.get("/recherche", {"q": "92110", "rayon": "abc"}, HTTP_HX_REQUEST="true")
+    response = htmx_search(client, q="92110", rayon="abc")
 
     assert response.status_code == 400
     html = response.content.decode()
