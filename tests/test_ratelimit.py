@@ -114,7 +114,7 @@ def test_behind_a_trusted_proxy_clients_are_told_apart_by_forwarded_for(client) 
 
 
 @pytest.mark.django_db
-def test_the_default_rules_cover_the_search_page_and_the_api(client) -> None:
+def test_the_default_rules_cover_search_autocomplete_and_the_api(client) -> None:
     # The prefixes configured for production, each allowing one request.
     rules = [(bucket, prefixes, "1/m") for bucket, prefixes, _rate in base_settings.RATELIMITS]
     with override_settings(RATELIMITS=rules):
@@ -122,12 +122,16 @@ def test_the_default_rules_cover_the_search_page_and_the_api(client) -> None:
         second_search = client.get("/recherche")
         first_api = client.get("/api/v1/communes", {"q": "Cli"})
         second_api = client.get("/api/v1/search", {"q": "Clichy"})
+        first_suggestions = client.get("/autocomplete", {"q": "Cli"})
+        second_suggestions = client.get("/autocomplete", {"q": "Clic"})
         home = [client.get("/").status_code for _ in range(3)]
 
     assert first_search.status_code != 429
     assert second_search.status_code == 429
     assert first_api.status_code != 429
     assert second_api.status_code == 429
+    assert first_suggestions.status_code != 429
+    assert second_suggestions.status_code == 429
     assert 429 not in home
 
 
