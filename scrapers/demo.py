@@ -61,6 +61,8 @@ BUCKET_SECONDS = 300
 _RUN_STICKINESS = 0.7  # chance that a slot is in the same state as the one before
 _MAX_CELLS_PER_DAY = 32  # 08:00-12:00 and 13:30-17:30 in quarters of an hour
 _POSTCODE = re.compile(r"\b(\d{5})\b")
+_ARRONDISSEMENT = re.compile(r"^(?P<city>Paris|Lyon|Marseille) (?P<number>\d+(?:er|e)) Arrondissement$")
+_VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒ")
 
 
 # --- Town halls ---------------------------------------------------------------------------------------
@@ -98,12 +100,13 @@ def demo_town_hall_from_commune(commune: Commune) -> DemoTownHall:
     # The directory writes "11 boulevard Jean-Pain\n38000 Grenoble": editors repeat the postcode in the
     # address too, so the address keeps it, on one line.
     address = ", ".join(part.strip() for part in commune.town_hall_address.splitlines() if part.strip())
+    codes = sorted(pc.code for pc in commune.postal_codes.all())
     match = _POSTCODE.search(commune.town_hall_address)
-    if match:
-        zip_code = match.group(1)
-    else:
-        codes = sorted(pc.code for pc in commune.postal_codes.all())
-        zip_code = codes[0] if codes else ""
+    address_code = match.group(1) if match else ""
+    # A CEDEX code in the address is no postcode of the commune: editors give the ordinary one.
+    usable = address_code in codes or (address_code and not codes)
+    zip_code = address_code if usable else (codes[0] if codes else "")
+    arrondissement = _ARRONDISSEMENT.match(commune.name)
     return DemoTownHall(
         id=commune.insee,
         name=town_hall_name(commune.name),
@@ -111,16 +114,23 @@ def demo_town_hall_from_commune(commune: Commune) -> DemoTownHall:
         latitude=round(float(commune.lat), 6),
         public_entry_address=address,
         zip_code=zip_code,
-        city_name=commune.name.upper(),  # as many editors write it
+        # Upper case, as many editors write it; "PARIS" for an arrondissement, as the City of Paris does.
+        city_name=(arrondissement.group("city") if arrondissement else commune.name).upper(),
         website=commune.website,
     )
 
 
 def town_hall_name(commune_name: str) -> str:
-    """'Mairie de Grenoble', 'Mairie du Plessis-Robinson', 'Mairie des Mureaux'."""
+    """'Mairie de Grenoble', 'Mairie d'Argenteuil', 'Mairie du Plessis-Robinson', 'Mairie des Mureaux',
+    'Mairie du 15e arrondissement de Paris'."""
+    arrondissement = _ARRONDISSEMENT.match(commune_name)
+    if arrondissement:
+        return f"Mairie du {arrondissement.group('number')} arrondissement de {arrondissement.group('city')}"
     for article, contracted in (("Le ", "du "), ("Les ", "des ")):
         if commune_name.startswith(article):
             return f"Mairie {contracted}{commune_name.removeprefix(article)}"
+    if commune_name[:1].upper() in _VOWELS:
+        return f"Mairie d'{commune_name}"
     return f"Mairie de {commune_name}"
 
 

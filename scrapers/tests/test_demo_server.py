@@ -18,6 +18,7 @@ from scrapers.demo import (
     DemoTownHall,
     demo_free_slots,
     demo_town_halls_select,
+    town_hall_name,
 )
 from slots.tests.factories import make_commune
 
@@ -226,10 +227,12 @@ def test_it_serves_real_town_halls_spread_over_the_departments() -> None:
     for n in range(12):
         make_commune(
             f"75{n + 101:03d}",
-            name=f"Paris {n + 1}e",
+            name=f"Paris {n + 1}{'er' if n == 0 else 'e'} Arrondissement",
+            kind="ARM",
             department="75",
             population=200_000 - n,
-            town_hall_address=f"{n} rue de Paris\n75{n:03d} Paris",
+            postcodes=(f"750{n + 1:02d}",),
+            town_hall_address=f"{n + 1} rue de Paris\n750{n + 1:02d} Paris",
         )
     make_commune(
         "92024",
@@ -264,3 +267,39 @@ def test_it_serves_real_town_halls_spread_over_the_departments() -> None:
     assert clichy.zip_code == "92110"
     assert clichy.city_name == "CLICHY"
     assert clichy.name == "Mairie de Clichy"
+    paris_1er = chosen[0]
+    assert paris_1er.name == "Mairie du 1er arrondissement de Paris"
+    assert paris_1er.city_name == "PARIS"
+    assert paris_1er.zip_code == "75001"
+
+
+@pytest.mark.django_db
+def test_it_gives_the_ordinary_postcode_of_a_town_hall_with_a_cedex_address() -> None:
+    make_commune(
+        "92025",
+        name="Colombes",
+        department="92",
+        postcodes=("92700",),
+        town_hall_address="Place de la République\n92701 Colombes Cedex",
+    )
+
+    (colombes,) = demo_town_halls_select(shares=[(("92",), 1)])
+
+    assert colombes.zip_code == "92700"
+    assert colombes.public_entry_address == "Place de la République, 92701 Colombes Cedex"
+
+
+@pytest.mark.parametrize(
+    ("commune", "town_hall"),
+    [
+        ("Grenoble", "Mairie de Grenoble"),
+        ("Argenteuil", "Mairie d'Argenteuil"),
+        ("Évry-Courcouronnes", "Mairie d'Évry-Courcouronnes"),
+        ("Le Plessis-Robinson", "Mairie du Plessis-Robinson"),
+        ("Les Mureaux", "Mairie des Mureaux"),
+        ("La Tronche", "Mairie de La Tronche"),
+        ("Lyon 3e Arrondissement", "Mairie du 3e arrondissement de Lyon"),
+    ],
+)
+def test_town_halls_are_named_as_people_say_it(commune: str, town_hall: str) -> None:
+    assert town_hall_name(commune) == town_hall
