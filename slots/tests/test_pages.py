@@ -479,3 +479,13 @@ def test_reason_values_match_the_search_motifs():
     from slots.forms import MOTIFS
 
     assert set(MOTIFS.values()) == set(Reason)
+
+
+def test_search_results_link_each_town_hall_to_its_page_for_the_same_reason(client, clichy):
+    html = get(client, "/recherche", q="92110", motif="cni")
+
+    assert (
+        f'<a class="result-link" href="/mairie/{clichy.town_hall.pk}?motif=cni">'
+        '<h3 class="result-name">Mairie de Clichy</h3></a>'
+    ) in html
+    assert f'href="/mairie/{clichy.asnieres.pk}?motif=cni"' in html

@@ -1,0 +1,198 @@
+"""French by default, English on request (Accept-Language or the footer's switch), same URLs for both."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
+
+
+def test_pages_are_in_french_by_default(client):
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert '<html lang="fr">' in html
+    assert "Trouvez le premier rendez-vous libre pour votre passeport ou votre carte d’identité" in html
+    assert response["Content-Language"] == "fr"
+
+
+def test_an_english_browser_gets_english_pages_at_the_same_address(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9,fr;q=0.5")
+
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Find the first free appointment for your passport or identity card" in html
+    assert "Trouvez le premier rendez-vous" not in html
+    assert response["Content-Language"] == "en"
+    assert "Accept-Language" in response["Vary"]
+
+
+def test_a_browser_preferring_french_gets_french(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9,en;q=0.8").content.decode()
+
+    assert '<html lang="fr">' in html
+
+
+def test_the_footer_switch_posts_the_language_without_javascript_or_csrf_cookie(client):
+    response = client.get("/a-propos")
+
+    html = response.content.decode()
+    assert '<form class="language-switch" action="/i18n/setlang/" method="post">' in html
+    assert '<input name="next" type="hidden" value="/a-propos">' in html
+    assert '<option value="fr" lang="fr" selected>Français</option>' in html
+    assert '<option value="en" lang="en">English</option>' in html
+    # Public pages set no cookie at all: the switch needs no CSRF token.
+    assert not response.cookies
+
+
+def test_switching_to_english_keeps_the_choice_in_a_cookie(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/a-propos"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/a-propos"
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert cookie["max-age"] == 365 * 24 * 3600
+    assert cookie["samesite"] == "Lax"
+    assert cookie["httponly"]
+
+    html = client.get("/a-propos").content.decode()
+    assert '<html lang="en">' in html
+    assert "About: how it works" in html
+    assert '<option value="en" lang="en" selected>English</option>' in html
+
+
+def test_the_cookie_wins_over_the_browser_language(client):
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<html lang="fr">' in html
+
+
+def test_the_switch_never_redirects_to_another_site(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_town_hall_page_dates_and_directory_data_read_in_english(client, clichy):
+    commune = clichy.commune
+    commune.opening_hours = [["lundi", "vendredi", [["08:30:00", "12:00:00"]]], ["samedi", "", []]]
+    commune.accessibility = "ACC"
+    commune.save()
+
+    html = client.get(f"/mairie/{clichy.town_hall.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Free slots in the next four weeks" in html
+    assert '<time datetime="2026-12-01">Tuesday 1 December</time>' in html
+    assert '<span class="opening-days">Monday to Friday</span>' in html
+    assert "Accessible to people with reduced mobility." in html
+    assert "Slots checked 4\xa0minutes ago." in html
+    assert '<time datetime="2026-11-25T14:30:00+01:00">Wednesday 25 November 2026, 14:30</time>' in html
+
+
+def test_not_found_page_follows_the_language(client, db):
+    french = client.get("/mairie/0").content.decode()
+    english = client.get("/mairie/0", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Page introuvable" in french
+    assert "Page not found" in english
+
+
+# The committed catalogue
+
+
+def _po_entries(path: Path) -> list[dict[str, object]]:
+    """Entries of a .po file: msgid, msgid_plural, msgstr (list), msgctxt, flags. Enough for our own files."""
+    entries: list[dict[str, object]] = []
+    entry: dict[str, object] = {}
+    last: str | None = None
+
+    def finish() -> None:
+        if "msgid" in entry:
+            entries.append(dict(entry))
+        entry.clear()
+
+    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+        line = raw.strip()
+        if not line:
+            finish()
+            last = None
+        elif line.startswith("#,"):
+            entry["flags"] = {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            assert last is not None
+            value = ast.literal_eval(line)
+            if last.startswith("msgstr"):
+                strings = entry["msgstr"]
+                assert isinstance(strings, list)
+                strings[-1] += value
+            else:
+                entry[last] = str(entry[last]) + value
+        else:
+            keyword, _, rest = line.partition(" ")
+            value = ast.literal_eval(rest)
+            if keyword.startswith("msgstr"):
+                entry.setdefault("msgstr", [])
+                strings = entry["msgstr"]
+                assert isinstance(strings, list)
+                strings.append(value)
+            else:
+                entry[keyword] = value
+            last = keyword
+    return entries
+
+
+def test_english_catalogue_translates_every_message():
+    entries = [entry for entry in _po_entries(LOCALE / "django.po") if entry["msgid"]]
+
+    assert len(entries) > 100
+    untranslated = [entry["msgid"] for entry in entries if not all(entry["msgstr"])]  # type: ignore[union-attr]
+    fuzzy = [entry["msgid"] for entry in entries if "fuzzy" in entry.get("flags", set())]  # type: ignore[operator]
+    assert untranslated == []
+    assert fuzzy == []
+
+
+def test_compiled_catalogue_matches_its_source():
+    """django.mo is committed: it must hold exactly what django.po says (run `make messages` after editing)."""
+    with (LOCALE / "django.mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
+
+    for entry in _po_entries(LOCALE / "django.po"):
+        if not entry["msgid"]:
+            continue
+        msgid = str(entry["msgid"])
+        if "msgctxt" in entry:
+            msgid = f"{entry['msgctxt']}\x04{msgid}"
+        strings = entry["msgstr"]
+        assert isinstance(strings, list)
+        if "msgid_plural" in entry:
+            for index, string in enumerate(strings):
+                assert compiled.get((msgid, index)) == string, msgid
+        else:
+            assert compiled.get(msgid) == strings[0], msgid
+
+
+def test_english_translations_keep_their_placeholders():
+    # An unknown %(name)s in a translation would raise at rendering time; a missing one would drop information.
+    placeholder = re.compile(r"%\(\w+\)[sd]")
+    for entry in _po_entries(LOCALE / "django.po"):
+        wanted = set(placeholder.findall(str(entry["msgid"]) + str(entry.get("msgid_plural", ""))))
+        for string in entry["msgstr"]:  # type: ignore[union-attr]
+            found = set(placeholder.findall(str(string)))
+            assert found <= wanted, entry["msgid"]
+            # A plural's singular may spell out "one" instead of %(counter)s.
+            allowed_missing = {"%(counter)s"} if "msgid_plural" in entry else set()
+            assert wanted - found <= allowed_missing, entry["msgid"]
