@@ -33,7 +33,7 @@ run: install
 	@echo
 	@# DEMO=0 (environment or .env): honcho starts no demo booking server.
 	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile.dev start \
-		-c demo=$$(DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo --is-enabled)
+		-c demo=$$(DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo --is-enabled >/dev/null 2>&1 && echo 1 || echo 0)
 
 web: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) runserver 127.0.0.1:$(WEB_PORT)

@@ -111,13 +111,20 @@ def test_setup_demo_with_demo_off_and_no_demo_source_changes_nothing() -> None:
     assert Source.objects.count() == 1
 
 
-@pytest.mark.parametrize(("demo", "printed"), [(True, "1"), (False, "0")])
-def test_setup_demo_tells_the_makefile_whether_the_demo_is_on(demo: bool, printed: str) -> None:
-    with override_settings(DEMO=demo):
-        output = setup_demo("--is-enabled")
+@override_settings(DEMO=True)
+def test_setup_demo_tells_the_makefile_that_the_demo_is_on() -> None:
+    output = setup_demo("--is-enabled")
 
-    assert output.strip() == printed
+    assert output.strip() == "1"
     assert not Source.objects.exists()
+
+
+@override_settings(DEMO=False)
+def test_setup_demo_tells_the_makefile_that_the_demo_is_off_by_its_exit_status() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        setup_demo("--is-enabled")
+
+    assert exit_info.value.code == 1
 
 
 def test_banner_shows_while_the_demo_source_has_slots() -> None:

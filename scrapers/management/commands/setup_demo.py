@@ -23,12 +23,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--is-enabled",
             action="store_true",
-            help="Only print 1 when DEMO is on, 0 when off (for the Makefile), and change nothing.",
+            help="Change nothing; print 1 and exit with status 0 when DEMO is on, print 0 and exit with "
+            "status 1 when it is off (for the Makefile).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["is_enabled"]:
             self.stdout.write("1" if settings.DEMO else "0")
+            if not settings.DEMO:
+                raise SystemExit(1)
             return
         if settings.DEMO:
             source = demo_source_setup(base_url=demo_base_url(options["port"]))
