@@ -41,12 +41,8 @@ _REASONS = frozenset(Reason.values)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
 
 SlotKey = tuple[int, dt.datetime, str]
-
-
-@dataclass(frozen=True)
-class SlotRow:
-    people_max: int | None
-    booking_url: str
+# (town hall id, aware start, reason, people_max, booking_url)
+SlotRow = tuple[int, dt.datetime, str, int | None, str]
 
 
 @dataclass(frozen=True)
@@ -87,8 +83,9 @@ def source_ingest(
     run.http_calls = result.http_calls
     run.bytes_received = result.bytes_received
 
-    future_slots = [slot for slot in result.slots if slot.starts_at > now]
-    problem, status = _problem(source=source, result=result, run=run, future_slots=len(future_slots))
+    # Any future slot at all? (stops at the first one: cheap even for a large payload)
+    has_future = any(slot.starts_at > now for slot in result.slots if slot.starts_at.tzinfo is not None)
+    problem, status = _problem(source=source, result=result, run=run, has_future=has_future)
     if problem:
         run.status = status
         run.error = error_excerpt("\n".join([problem, *result.errors]), token=source.token)
@@ -103,8 +100,11 @@ def source_ingest(
         town_hall_of = dict(
             MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall_id")
         )
-        covered = {town_hall_of[mp_id] for mp_id in result.covered if mp_id in town_hall_of}
-        rows, invalid = _slot_rows(future_slots, covered_ids=result.covered, town_hall_of=town_hall_of)
+        covered_of = {
+            str(mp_id): town_hall_of[str(mp_id)] for mp_id in result.covered if str(mp_id) in town_hall_of
+        }
+        covered = set(covered_of.values())
+        rows, invalid = _slot_rows(result.slots, town_hall_of=covered_of)
         counts = slots_replace(town_hall_ids=covered, rows=rows, now=now)
         TownHall.objects.filter(pk__in=covered).update(
             checked_at=now, stale_at=now + STALE_AFTER_INTERVALS * source.interval
@@ -119,7 +119,7 @@ def source_ingest(
     return run
 
 
-def _problem(*, source: Source, result: FetchResult, run: ScrapeRun, future_slots: int) -> tuple[str, str]:
+def _problem(*, source: Source, result: FetchResult, run: ScrapeRun, has_future: bool) -> tuple[str, str]:
     """Why this fetch must not replace anything (empty when it may), and the run status to record."""
     total = len(result.slots) + result.parse_errors
     min_errors = settings.SCRAPE_SUSPICIOUS_PARSE_ERRORS
@@ -132,7 +132,7 @@ def _problem(*, source: Source, result: FetchResult, run: ScrapeRun, future_slot
         )
     if not result.covered and result.errors:
         return "No meeting point answered", ScrapeRun.Status.FAILED
-    if future_slots == 0 and result.covered:
+    if not has_future and result.covered:
         return _zero_slots_problem(source=source, run=run), ScrapeRun.Status.SUSPICIOUS
     return "", ""
 
@@ -160,41 +160,43 @@ def _zero_slots_problem(*, source: Source, run: ScrapeRun) -> str:
     return f"No slot at all, while the last successful run had {previous_total}"
 
 
-def _slot_rows(
-    slots: Iterable[SlotData], *, covered_ids: set[str], town_hall_of: dict[str, int]
-) -> tuple[dict[SlotKey, SlotRow], int]:
-    """Slots keyed by (town hall, start, reason), duplicates merged; and how many were unusable."""
-    rows: dict[SlotKey, SlotRow] = {}
+def _slot_rows(slots: Iterable[SlotData], *, town_hall_of: dict[str, int]) -> tuple[list[SlotRow], int]:
+    """Rows of the slots of covered meeting points (duplicates and past ones left to slots_replace).
+
+    Returns the rows and how many slots were unusable (unknown reason, naive datetime, bad capacity).
+    Kept to a minimum per slot: this loop runs over every slot of every run.
+    """
+    rows: list[SlotRow] = []
+    append = rows.append
     invalid = 0
-    url_max = Slot._meta.get_field("booking_url").max_length
+    reasons = _REASONS
     for slot in slots:
-        mp_id = str(slot.meeting_point_id)
-        if mp_id not in covered_ids or mp_id not in town_hall_of:
-            continue
-        if slot.reason not in _REASONS or slot.starts_at.tzinfo is None:
+        town_hall_id = town_hall_of.get(slot.meeting_point_id)
+        if town_hall_id is None:
+            town_hall_id = town_hall_of.get(str(slot.meeting_point_id))  # an id given as a number
+            if town_hall_id is None:
+                continue
+        starts_at, reason, people_max = slot.starts_at, slot.reason, slot.people_max
+        if reason not in reasons or starts_at.tzinfo is None:
             invalid += 1
             continue
-        people_max = slot.people_max
         if people_max is not None:
-            people_max = min(max(int(people_max), 1), 32767)
-        url = slot.booking_url or ""
-        if len(url) > url_max:
-            url = ""
-        key = (town_hall_of[mp_id], slot.starts_at, slot.reason)
-        previous = rows.get(key)
-        if previous is not None:
-            # Two meeting points of one town hall, or one slot listed twice: keep the larger capacity.
-            if previous.people_max is None or (people_max is not None and people_max <= previous.people_max):
-                people_max = previous.people_max
-            url = previous.booking_url or url
-        rows[key] = SlotRow(people_max=people_max, booking_url=url)
+            try:
+                people_max = min(max(int(people_max), 1), 32767)
+            except (TypeError, ValueError):
+                invalid += 1
+                continue
+        append((town_hall_id, starts_at, reason, people_max, slot.booking_url or ""))
     return rows, invalid
 
 
-def slots_replace(*, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime) -> SlotCounts:
-    """Make the slots of these town halls exactly `rows`: insert new ones, refresh kept ones, delete the rest.
+def slots_replace(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime) -> SlotCounts:
+    """Make the future slots of these town halls exactly `rows`: insert new ones, refresh kept ones, delete
+    the rest (past slots of these town halls included).
 
-    Kept slots keep first_seen and get last_seen=now (and the new booking URL and capacity).
+    Rows are (town hall id, aware start, reason, people_max, booking_url), for these town halls only; rows
+    starting at or before `now` are skipped; duplicates are merged (unknown capacity wins, else the
+    largest). Kept slots keep first_seen and get last_seen=now, the new booking URL and capacity.
     Must run inside a transaction.
     """
     if not town_hall_ids:
@@ -205,33 +207,43 @@ def slots_replace(*, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now:
 
 
 def _slots_replace_postgresql(
-    *, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime
+    *, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime
 ) -> SlotCounts:
     slot_table = connection.ops.quote_name(Slot._meta.db_table)
+    url_max = Slot._meta.get_field("booking_url").max_length
     temp = "scrapers_ingest_slot"
     with connection.cursor() as cursor:
         # The outer transaction may already have used the table (tests, two ingests in one transaction).
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} (town_hall_id bigint NOT NULL, starts_at timestamptz NOT NULL,"
-            " reason varchar(12) NOT NULL, people_max smallint, booking_url varchar(1000) NOT NULL)"
-            " ON COMMIT DROP"
+            " reason text NOT NULL, people_max smallint, booking_url text NOT NULL) ON COMMIT DROP"
         )
         raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
         with raw.copy(
             f"COPY {temp} (town_hall_id, starts_at, reason, people_max, booking_url) FROM STDIN"
         ) as copy:
-            copy.set_types(["int8", "timestamptz", "varchar", "int2", "varchar"])
-            for (town_hall_id, starts_at, reason), row in rows.items():
-                copy.write_row((town_hall_id, starts_at, reason, row.people_max, row.booking_url))
+            copy.set_types(["int8", "timestamptz", "text", "int2", "text"])
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+        # Statistics let the planner hash-join the temporary table instead of looping over it.
         cursor.execute(f"ANALYZE {temp}")
+        # Merge duplicates and drop past slots in SQL (cheaper than hashing aware datetimes in Python).
         # xmax = 0 on a row returned by INSERT ... ON CONFLICT means it was inserted, not updated.
         cursor.execute(
             f"""
             WITH upserted AS (
                 INSERT INTO {slot_table} AS s
                     (town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen)
-                SELECT town_hall_id, starts_at, reason, people_max, booking_url, %s, %s FROM {temp}
+                SELECT town_hall_id, starts_at, reason,
+                       CASE WHEN bool_or(people_max IS NULL) THEN NULL ELSE max(people_max) END,
+                       coalesce(max(booking_url) FILTER (WHERE length(booking_url) <= %s), ''),
+                       %s, %s
+                FROM {temp}
+                WHERE starts_at > %s
+                GROUP BY town_hall_id, starts_at, reason
+                ORDER BY town_hall_id, starts_at, reason
                 ON CONFLICT (town_hall_id, starts_at, reason) DO UPDATE
                     SET last_seen = EXCLUDED.last_seen,
                         people_max = EXCLUDED.people_max,
@@ -240,7 +252,7 @@ def _slots_replace_postgresql(
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
             """,
-            [now, now],
+            [url_max, now, now, now],
         )
         new, kept = cursor.fetchone()
         cursor.execute(
@@ -250,37 +262,51 @@ def _slots_replace_postgresql(
               AND NOT EXISTS (
                   SELECT 1 FROM {temp} AS t
                   WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at AND t.reason = s.reason
+                    AND t.starts_at > %s
               )
             """,
-            [sorted(town_hall_ids)],
+            [sorted(town_hall_ids), now],
         )
         removed = cursor.rowcount
         cursor.execute(f"DROP TABLE {temp}")
     return SlotCounts(new=new, kept=kept, removed=removed)
 
 
-def _slots_replace_portable(
-    *, town_hall_ids: set[int], rows: dict[SlotKey, SlotRow], now: dt.datetime
-) -> SlotCounts:
+def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime) -> SlotCounts:
+    url_max = Slot._meta.get_field("booking_url").max_length
+    merged: dict[SlotKey, tuple[int | None, str]] = {}
+    for town_hall_id, starts_at, reason, people_max, url in rows:
+        if starts_at <= now:
+            continue
+        key = (town_hall_id, starts_at, reason)
+        url = url if len(url) <= url_max else ""
+        previous = merged.get(key)
+        if previous is not None:
+            # Two meeting points of one town hall, or a slot listed twice: unknown capacity, else the largest.
+            old_people, old_url = previous
+            people_max = None if old_people is None or people_max is None else max(old_people, people_max)
+            url = max(old_url, url)
+        merged[key] = (people_max, url)
+
     existing: dict[SlotKey, int] = {}
     for ids in _chunks(sorted(town_hall_ids), 500):
         for pk, town_hall_id, starts_at, reason in Slot.objects.filter(town_hall_id__in=ids).values_list(
             "pk", *_SLOT_KEY_FIELDS
         ):
             existing[(town_hall_id, starts_at, reason)] = pk
-    kept = sum(1 for key in rows if key in existing)
-    removed_ids = [pk for key, pk in existing.items() if key not in rows]
+    kept = sum(1 for key in merged if key in existing)
+    removed_ids = [pk for key, pk in existing.items() if key not in merged]
     objects = [
         Slot(
             town_hall_id=town_hall_id,
             starts_at=starts_at,
             reason=reason,
-            people_max=row.people_max,
-            booking_url=row.booking_url,
+            people_max=people_max,
+            booking_url=url,
             first_seen=now,
             last_seen=now,
         )
-        for (town_hall_id, starts_at, reason), row in rows.items()
+        for (town_hall_id, starts_at, reason), (people_max, url) in merged.items()
     ]
     Slot.objects.bulk_create(
         objects,
@@ -291,7 +317,7 @@ def _slots_replace_portable(
     )
     for ids in _chunks(removed_ids, 500):
         Slot.objects.filter(pk__in=ids).delete()
-    return SlotCounts(new=len(rows) - kept, kept=kept, removed=len(removed_ids))
+    return SlotCounts(new=len(merged) - kept, kept=kept, removed=len(removed_ids))
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:

@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from scrapers.ingest import (
     _slots_replace_portable,
+    _slots_replace_postgresql,
     commune_for,
     error_excerpt,
     name_normalize,
@@ -120,31 +122,36 @@ def test_it_counts_new_kept_and_removed_slots_and_updates_changed_links():
     assert not town_hall.slots.filter(starts_at=paris(2026, 12, 3, 11)).exists()
 
 
-def test_the_portable_path_counts_and_writes_like_the_postgresql_one():
-    source = make_source()
+@pytest.mark.parametrize("replace", [_slots_replace_postgresql, _slots_replace_portable])
+def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(replace):
     town_hall = make_town_hall()
-    make_meeting_point(source, "A", town_hall)
-    make_slot(town_hall, paris(2026, 12, 3, 10), first_seen=NOW)
+    make_slot(town_hall, paris(2026, 12, 3, 10), first_seen=NOW - dt.timedelta(days=1))
     make_slot(town_hall, paris(2026, 12, 3, 11))
-    later = NOW + dt.timedelta(minutes=5)
-    from scrapers.ingest import SlotRow
+    make_slot(town_hall, NOW - dt.timedelta(hours=1))  # started already: goes too
+    rows = [
+        (town_hall.pk, paris(2026, 12, 3, 10), "PASSPORT", 1, "https://x.example/"),
+        (town_hall.pk, paris(2026, 12, 3, 10), "PASSPORT", 2, "https://x.example/"),
+        (town_hall.pk, paris(2026, 12, 6, 10), "PASSPORT", 3, ""),
+        (town_hall.pk, paris(2026, 12, 6, 10), "PASSPORT", None, "https://y.example/"),
+        (town_hall.pk, paris(2026, 12, 7, 10), "CNI", 1, "https://x.example/" + "z" * 1000),
+        (town_hall.pk, NOW, "PASSPORT", None, ""),
+    ]
 
-    rows = {
-        (town_hall.pk, paris(2026, 12, 3, 10), "PASSPORT"): SlotRow(
-            people_max=2, booking_url="https://x.example/"
-        ),
-        (town_hall.pk, paris(2026, 12, 6, 10), "PASSPORT"): SlotRow(people_max=None, booking_url=""),
-    }
+    with transaction.atomic():
+        counts = replace(town_hall_ids={town_hall.pk}, rows=rows, now=NOW)
 
-    counts = _slots_replace_portable(town_hall_ids={town_hall.pk}, rows=rows, now=later)
-
-    assert (counts.new, counts.kept, counts.removed) == (1, 1, 1)
-    assert slot_keys(town_hall) == {
+    assert (counts.new, counts.kept, counts.removed) == (2, 1, 2)
+    slots = {(s.starts_at, s.reason): s for s in town_hall.slots.all()}
+    assert set(slots) == {
         (paris(2026, 12, 3, 10), "PASSPORT"),
         (paris(2026, 12, 6, 10), "PASSPORT"),
+        (paris(2026, 12, 7, 10), "CNI"),
     }
-    kept = town_hall.slots.get(starts_at=paris(2026, 12, 3, 10))
-    assert (kept.first_seen, kept.last_seen, kept.people_max) == (NOW, later, 2)
+    kept = slots[(paris(2026, 12, 3, 10), "PASSPORT")]
+    assert (kept.first_seen, kept.last_seen, kept.people_max) == (NOW - dt.timedelta(days=1), NOW, 2)
+    merged = slots[(paris(2026, 12, 6, 10), "PASSPORT")]
+    assert (merged.people_max, merged.booking_url) == (None, "https://y.example/")
+    assert slots[(paris(2026, 12, 7, 10), "CNI")].booking_url == ""
 
 
 def test_meeting_points_not_covered_keep_their_slots():
