@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +142,7 @@ def slots_generate(meeting_point_ids: list[str], per_town_hall: int, *, shift: i
     return slots
 
 
-def ingest_once(source, slots: list, meeting_point_ids: list[str]):  # noqa: ANN001, ANN201
+def ingest_once(source: Any, slots: list, meeting_point_ids: list[str]) -> tuple[float, Any]:
     from scrapers.connectors.base import FetchResult
     from scrapers.ingest import source_ingest
     from scrapers.models import ScrapeRun
@@ -265,7 +266,7 @@ def loopback_address(n: int) -> str:
 class LoopbackListeners:
     """Feed connections made to many loopback addresses into one demo server (one host per editor)."""
 
-    def __init__(self, server, addresses: list[str]) -> None:  # noqa: ANN001
+    def __init__(self, server: Any, addresses: list[str]) -> None:
         self.server = server
         self.selector = selectors.DefaultSelector()
         self.sockets = []
@@ -300,7 +301,7 @@ class LoopbackListeners:
             sock.close()
 
 
-def sources_create(*, count: int, port: int, max_documents: int):  # noqa: ANN201
+def sources_create(*, count: int, port: int, max_documents: int) -> dict[str, Any]:
     from scrapers.demo import DemoSite, DemoTownHall
     from scrapers.models import Source
 
