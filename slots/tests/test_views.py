@@ -69,7 +69,11 @@ def test_home_offers_the_search_form(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<form id="search-form" class="search-form" method="get" action="/recherche" role="search"' in html
+    # Without htmx the results page opens on the results, below the form.
+    assert (
+        '<form id="search-form" class="search-form" method="get" action="/recherche#results" role="search"'
+        in html
+    )
     assert '<label for="id_q">Code postal ou commune</label>' in html
     assert '<option value="cni">Carte d&#x27;identité</option>' in html
     assert '<option value="passeport" selected>Passeport</option>' in html
@@ -416,7 +420,7 @@ def test_htmx_history_restore_gets_the_full_page(client, clichy):
 def test_search_form_refreshes_results_with_htmx_and_without(client, clichy):
     html = search(client, q="92110").content.decode()
 
-    assert 'action="/recherche"' in html
+    assert 'action="/recherche#results"' in html
     assert 'hx-get="/recherche" hx-target="#results-body" hx-swap="outerHTML" hx-push-url="true"' in html
     # Back and forward always fetch the full page: the form then matches the URL.
     assert 'hx-history="false"' in html
@@ -572,7 +576,7 @@ def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, d
     assert heading(html) == "Aucun créneau libre en ligne à moins de 10 km de Clichy (92110)"
     # 20 km finds nothing more: the suggestion goes straight to 30 km.
     widenings = re.findall(
-        r'<li><a href="([^"]+)" hx-get="\1"[^>]*>\s*(.*?)\s*</a>\s*<span class="widening-count">(.*?)</span>',
+        r'<li><a class="button" href="([^"]+)" hx-get="\1"[^>]*>(.*?)</a>\s*<span class="widening-count">(.*?)</span>',
         html,
         re.S,
     )
@@ -581,6 +585,7 @@ def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, d
     ]
     assert "Les alertes (être prévenu quand un créneau se libère) n’existent pas encore" in html
     assert "certaines donnent rendez-vous par téléphone" in html
+    assert 'id="results-map-panel"' not in html  # the suggestions and the phone numbers come first
 
 
 def test_nothing_found_before_the_deadline_offers_to_push_or_remove_it(client, clichy):
@@ -589,7 +594,7 @@ def test_nothing_found_before_the_deadline_offers_to_push_or_remove_it(client, c
     html = search(client, q="92110", avant="2026-11-24", rayon="5").content.decode()
 
     widenings = re.findall(
-        r'<li><a href="([^"]+)" hx-get="\1"[^>]*>\s*(.*?)\s*</a>\s*<span class="widening-count">(.*?)</span>',
+        r'<li><a class="button" href="([^"]+)" hx-get="\1"[^>]*>(.*?)</a>\s*<span class="widening-count">(.*?)</span>',
         html,
         re.S,
     )

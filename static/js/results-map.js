@@ -65,6 +65,8 @@
     var map = L.map(container, { scrollWheelZoom: false });
     L.tileLayer(TILES, { maxZoom: 19, attribution: ATTRIBUTION }).addTo(map);
 
+    // Popups narrower than the map, so that a phone shows them whole.
+    var popupOptions = { maxWidth: Math.max(160, Math.min(300, container.clientWidth - 80)) };
     var bounds = [[data.origin.lat, data.origin.lon]];
     L.circleMarker([data.origin.lat, data.origin.lon], {
       radius: 8,
@@ -73,7 +75,7 @@
       fillColor: "#ffffff",
       fillOpacity: 1,
     })
-      .bindPopup(document.createTextNode(data.labels.origin))
+      .bindPopup(document.createTextNode(data.labels.origin), popupOptions)
       .addTo(map);
 
     data.points.forEach(function (point) {
@@ -82,7 +84,7 @@
       var marker = point.next
         ? L.marker(latlng, { title: point.name, alt: point.name })
         : L.circleMarker(latlng, { radius: 7, color: "#555555", weight: 2, fillColor: "#d0d4da", fillOpacity: 1 });
-      marker.bindPopup(popupContent(point, data.labels)).addTo(map);
+      marker.bindPopup(popupContent(point, data.labels), popupOptions).addTo(map);
     });
 
     if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 });
