@@ -109,7 +109,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_control(max_age=300, public=True)
+@cache_control(max_age=300, private=True)  # the browser may reuse it; shared caches ignore the language
 def autocomplete(request: HttpRequest) -> HttpResponse:
     """Commune suggestions for the search field, as the HTML fragment of an ARIA listbox."""
     query = request.GET.get("q", "")

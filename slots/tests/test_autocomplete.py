@@ -165,6 +165,7 @@ def test_answers_may_be_cached_by_the_browser(client, communes):
     response = suggest(client, "clich")
 
     assert "max-age=300" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]  # its status line is in the visitor's language
 
 
 def test_it_only_answers_get(client):

@@ -36,7 +36,7 @@ def result_item(html: str, town_hall) -> str:
 
 
 def heading(html: str) -> str:
-    match = re.search(r'<h2 id="results-title" class="results-title">(.*?)</h2>', html, re.S)
+    match = re.search(r'<h2 id="results-title" class="results-title" tabindex="-1">(.*?)</h2>', html, re.S)
     assert match, "no results heading"
     return " ".join(match[1].split())
 
@@ -282,6 +282,12 @@ def test_day_strip_stops_at_the_deadline(client, clichy):
     strip = dict(day_strip(result_item(html, clichy.town_hall)))
     assert strip["sam 21"] == 1
     assert strip["lun 23"] == 0
+
+
+def test_search_remembers_nothing_but_the_url(client, clichy):
+    for response in (client.get("/"), search(client, q="92110"), htmx_search(client, lat="48.9", lon="2.3")):
+        assert response.status_code == 200
+        assert not response.cookies
 
 
 def test_search_uses_defaults_for_missing_parameters(client, clichy):

@@ -249,6 +249,42 @@
     if (form && event.detail && event.detail.path) followUrl(form, event.detail.path);
   });
 
+  // ---------------------------------------------------------------------------------------------
+  // Results swaps: busy while loading; focus kept when the link used is replaced
+  // ---------------------------------------------------------------------------------------------
+
+  var triggeredFromResults = false;
+
+  function isResultsSwap(event) {
+    var target = event.detail && event.detail.target;
+    return !!target && target.id === "results-body";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isResultsSwap(event)) return;
+    var elt = event.detail.elt;
+    triggeredFromResults = !!(elt && elt.closest && elt.closest("#results-body"));
+    var results = document.getElementById("results");
+    if (results) results.setAttribute("aria-busy", "true");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!isResultsSwap(event)) return;
+    var results = document.getElementById("results");
+    if (results) results.removeAttribute("aria-busy");
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!triggeredFromResults) return;
+    triggeredFromResults = false;
+    // The sort or wider-search link just used is gone: continue from the new results' heading.
+    var heading = document.getElementById("results-title");
+    var active = document.activeElement;
+    if (heading && (!active || active === document.body || !document.body.contains(active))) {
+      heading.focus();
+    }
+  });
+
   // The enhancements exist only with JavaScript: show them now.
   function enhance() {
     var button = document.getElementById("geo-button");

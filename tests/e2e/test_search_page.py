@@ -223,9 +223,13 @@ def test_change_the_sort_then_go_back_and_forward(live_server, page, area):
     page.goto(f"{live_server.url}/recherche?q=92110")
     page.evaluate("document.body.dataset.marker = 'kept'")
 
-    page.get_by_role("link", name="Le plus proche").click()
+    page.get_by_role("link", name="Le plus proche").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url("**tri=proche**")
     wait_for_first_result(page, "Mairie de Clichy")
+    # The link used is gone with the old results: the keyboard continues from the new results' heading.
+    page.wait_for_function("() => document.activeElement.id === 'results-title'")
+    assert page.locator("#results").get_attribute("aria-busy") is None
 
     # Nearest first among the town halls with a slot; the phone-only one stays after them.
     assert result_names(page) == [
