@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rdvpasseport
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 WEB_PORT ?= 8000
 
-.PHONY: install run web worker beat test lint format migrations-check services-check e2e-deps bench clean
+.PHONY: install run web worker beat test lint format migrations-check services-check e2e-deps bench vendor clean
 
 install: $(STAMP)
 
@@ -69,6 +69,16 @@ test: install lint migrations-check services-check e2e-deps
 
 bench: install services-check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+
+# Refresh the vendored front-end libraries from the npm registry (the result is committed under static/vendor).
+vendor:
+	npm install --no-audit --no-fund --ignore-scripts
+	mkdir -p static/vendor/leaflet/images
+	# leaflet.js names its source map: the production static storage (hashed names) fails without it.
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+		node_modules/leaflet/dist/leaflet.css static/vendor/leaflet/
+	cp node_modules/leaflet/dist/images/*.png static/vendor/leaflet/images/
+	cp node_modules/leaflet/LICENSE static/vendor/leaflet/LICENSE
 
 # Translations: French is the source language, English lives in locale/en/LC_MESSAGES/django.po (the source of
 # truth, edited by hand) and its compiled django.mo (committed, so that neither the app nor CI needs gettext).
