@@ -62,10 +62,6 @@ class ResultRow:
     result: SearchResult
     checked: str  # "vérifié il y a 4 min", empty when never checked
 
-    @property
-    def town_hall(self) -> Any:
-        return self.result.town_hall
-
 
 @dataclass(frozen=True)
 class Widening:
