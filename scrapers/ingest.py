@@ -36,6 +36,7 @@ STALE_AFTER_INTERVALS = 3
 # Below this many slots in the last good run, an empty answer is plausible and not suspicious.
 ZERO_SLOTS_SUSPICIOUS_FROM = 20
 BATCH_SIZE = 1000
+ANALYZE_FROM_ROWS = 10_000
 
 _REASONS = frozenset(Reason.values)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
@@ -213,8 +214,8 @@ def _slots_replace_postgresql(
     url_max = Slot._meta.get_field("booking_url").max_length
     temp = "scrapers_ingest_slot"
     with connection.cursor() as cursor:
-        # The outer transaction may already have used the table (tests, two ingests in one transaction).
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        # ON COMMIT DROP, and an explicit DROP below for callers inside a longer transaction (DDL is
+        # transactional: an error in between rolls the CREATE back with the rest).
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} (town_hall_id bigint NOT NULL, starts_at timestamptz NOT NULL,"
             " reason text NOT NULL, people_max smallint, booking_url text NOT NULL) ON COMMIT DROP"
@@ -227,8 +228,9 @@ def _slots_replace_postgresql(
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
-        # Statistics let the planner hash-join the temporary table instead of looping over it.
-        cursor.execute(f"ANALYZE {temp}")
+        if len(rows) >= ANALYZE_FROM_ROWS:
+            # Statistics help the planner with a large batch; a small one is not worth the round trip.
+            cursor.execute(f"ANALYZE {temp}")
         # Merge duplicates and drop past slots in SQL (cheaper than hashing aware datetimes in Python).
         # xmax = 0 on a row returned by INSERT ... ON CONFLICT means it was inserted, not updated.
         cursor.execute(

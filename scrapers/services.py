@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from scrapers.connectors.base import ConnectorError, FetchResult, MeetingPointData, SourceSpec
@@ -50,6 +50,7 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
     if not claimed:
         logger.info("Source %s: not claimed (missing, or another worker holds it)", source_id)
         return None
+    released = False
     try:
         source = Source.objects.get(pk=source_id)
         run = ScrapeRun.objects.create(source=source, started_at=now)
@@ -66,11 +67,13 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
         except Exception as exc:
             logger.exception("Source %s: unexpected error", source_id)
             _run_failed(source=source, run=run, message=f"Unexpected error: {type(exc).__name__}: {exc}")
-        _health_record(source=source, run=run, now=now)
+        _health_record(source=source, run=run, now=now, lease_until=lease_until)
+        released = True
         return run
     finally:
         try:
-            Source.objects.filter(pk=source_id, claimed_until=lease_until).update(claimed_until=None)
+            if not released:
+                Source.objects.filter(pk=source_id, claimed_until=lease_until).update(claimed_until=None)
         except DatabaseError:
             logger.warning("Source %s: could not release the claim; it expires at %s", source_id, lease_until)
 
@@ -144,8 +147,9 @@ def _run_failed(*, source: Source, run: ScrapeRun, message: str, count: bool = T
         logger.warning("Source %s: could not record the failed run", source.pk)
 
 
-def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
-    """Update the source's health from the run: last success/error, failures in a row, next run."""
+def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt.datetime) -> None:
+    """Update the source's health from the run (last success/error, failures in a row, next run) and
+    release the claim, if still ours, in the same UPDATE."""
     values: dict[str, object] = {"last_run_at": now}
     if run.status == ScrapeRun.Status.SUCCESS:
         values.update(
@@ -164,7 +168,8 @@ def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
             consecutive_failures=failures,
             next_run_at=now + backoff_delay(interval=source.interval, failures=failures),
         )
-    Source.objects.filter(pk=source.pk).update(**values)
+    release = Case(When(claimed_until=lease_until, then=Value(None)), default=F("claimed_until"))
+    Source.objects.filter(pk=source.pk).update(**values, claimed_until=release)
     for name, value in values.items():
         setattr(source, name, value)
 
