@@ -23,7 +23,9 @@ class Source(models.Model):
     """Somewhere slots come from: a booking editor's API, a feed, a file or a page."""
 
     name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=30, help_text="Connector kind: ants, rendezvousonline, synbird, ics, csv, html.")
+    kind = models.CharField(
+        max_length=30, help_text="Connector kind: ants, rendezvousonline, synbird, ics, csv, html."
+    )
     base_url = models.URLField("base URL", max_length=1000)
     auth_header = models.CharField(max_length=100, blank=True, default="X-HUB-RDV-AUTH-TOKEN")
     token = models.CharField(max_length=500, blank=True, help_text="Never shown in lists or logs.")
@@ -36,7 +38,8 @@ class Source(models.Model):
     interval_minutes = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     discovery_interval_hours = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])
     max_documents = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(6)],
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
         help_text="Ask for slots for 1 up to this many people.",
     )
 
@@ -46,7 +49,9 @@ class Source(models.Model):
     last_discovery_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
-    claimed_until = models.DateTimeField(null=True, blank=True, help_text="A worker holds this source until then.")
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds this source until then."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

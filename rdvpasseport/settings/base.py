@@ -374,7 +374,9 @@ DEMO = _env_bool("DEMO", True)
 # refuses those otherwise): the demo server's own address only, by default.
 SCRAPER_ALLOWED_HOSTS = [
     host.strip()
-    for host in (env.str("SCRAPER_ALLOWED_HOSTS", default="") or ("127.0.0.1:8765" if DEMO else "")).split(",")
+    for host in (env.str("SCRAPER_ALLOWED_HOSTS", default="") or ("127.0.0.1:8765" if DEMO else "")).split(
+        ","
+    )
     if host.strip()
 ]
 

@@ -119,7 +119,9 @@ def _checked(rows: csv.DictReader[str], *, where: str) -> Iterator[dict[str, str
     try:
         yield from rows
     except csv.Error as exc:
-        raise ConnectorError(f"{where} is not a readable CSV file (line {rows.line_num + 1}): {exc}") from None
+        raise ConnectorError(
+            f"{where} is not a readable CSV file (line {rows.line_num + 1}): {exc}"
+        ) from None
 
 
 def _read_row(
