@@ -235,10 +235,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Scrapes wait on the network, not the CPU: a thread pool runs many at once in one process.
-# SQLite (bare machine) cannot take many concurrent writers, hence a smaller default there.
+# Each thread holds one database connection while it runs a task. SQLite (bare machine) cannot take many
+# concurrent writers, hence a smaller default there.
 CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
 CELERY_WORKER_CONCURRENCY = _env_int(
-    "CELERY_WORKER_CONCURRENCY", 16 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 2, minimum=1
+    "CELERY_WORKER_CONCURRENCY", 32 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 2, minimum=1
 )
 
 # Scrapes (scrapers.services.source_scrape): time limits of one source's scrape, in seconds. The hard limit
