@@ -94,13 +94,11 @@ def test_load_sources_updates_by_name_and_keeps_what_the_file_leaves_out(tmp_pat
     assert Source.objects.count() == 1
 
 
-def test_the_example_file_loads(monkeypatch):
-    monkeypatch.setenv("EDITEUR_EXEMPLE_TOKEN", "example-token")
-
+def test_the_example_file_loads_as_it_is_with_its_sources_disabled():
     output = run("load_sources", str(EXAMPLE))
 
-    assert "Created" in output
-    assert Source.objects.get(name="Éditeur exemple").token == "example-token"
+    assert "Created 2 source(s)" in output
+    assert set(Source.objects.values_list("kind", "enabled")) == {("ants", False), ("ics", False)}
 
 
 @pytest.mark.parametrize(
