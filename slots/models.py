@@ -10,14 +10,15 @@ import datetime as dt
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from communes.models import Commune
 
 
 class Reason(models.TextChoices):
-    CNI = "CNI", "Carte d'identité"
-    PASSPORT = "PASSPORT", "Passeport"
-    CNI_PASSPORT = "CNI-PASSPORT", "Carte d'identité et passeport"
+    CNI = "CNI", _("Carte d'identité")
+    PASSPORT = "PASSPORT", _("Passeport")
+    CNI_PASSPORT = "CNI-PASSPORT", _("Carte d'identité et passeport")
 
 
 class TownHallQuerySet(models.QuerySet["TownHall"]):
