@@ -84,12 +84,14 @@ vendor:
 # truth, edited by hand) and its compiled django.mo (committed, so that neither the app nor CI needs gettext).
 # After adding citizen-facing strings: `make messages`, translate the new entries of the .po (no "fuzzy"
 # left), then `make messages` again to compile. Needs GNU gettext (apt-get install gettext).
+# locale/fr only gives plural messages their French forms ("0 créneau", not "0 créneaux"): filled by a script.
 MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=staticfiles --ignore=test-artifacts \
 	--ignore=bench --ignore=docs --ignore=static/vendor
 .PHONY: messages
 messages: install
-	DEBUG=$${DEBUG:-1} $(MANAGE) makemessages -l en --no-obsolete --add-location=file $(MESSAGES_IGNORE)
-	DEBUG=$${DEBUG:-1} $(MANAGE) compilemessages -l en $(MESSAGES_IGNORE)
+	DEBUG=$${DEBUG:-1} $(MANAGE) makemessages -l en -l fr --no-obsolete --add-location=file $(MESSAGES_IGNORE)
+	$(BIN)/python scripts/french_plurals.py locale/fr/LC_MESSAGES/django.po
+	DEBUG=$${DEBUG:-1} $(MANAGE) compilemessages -l en -l fr $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import ast
 import gettext
+import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
+
+from slots.models import Reason
+from slots.tests.factories import make_slot, make_town_hall, paris
 
 pytestmark = pytest.mark.django_db
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
+FRENCH = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES"
 
 
 def test_pages_are_in_french_by_default(client):
@@ -101,6 +107,52 @@ def test_town_hall_page_dates_and_directory_data_read_in_english(client, clichy)
     assert '<time datetime="2026-11-25T14:30:00+01:00">Wednesday 25 November 2026, 14:30</time>' in html
 
 
+def _town_hall_with_two_passport_slots_and_one_identity_card_slot(frozen_now):
+    town_hall = make_town_hall(name="Mairie de Pluriel", checked_at=frozen_now)
+    make_slot(town_hall, paris(2026, 11, 24, 9, 0))
+    make_slot(town_hall, paris(2026, 11, 26, 9, 30))
+    make_slot(town_hall, paris(2026, 11, 27, 10, 0), reason=Reason.CNI)
+    return town_hall
+
+
+def _tab_counts(html: str) -> list[str]:
+    return re.findall(r'<span class="tab-count">([^<]*)</span>', html)
+
+
+def test_french_counts_zero_and_one_in_the_singular(client, frozen_now):
+    town_hall = _town_hall_with_two_passport_slots_and_one_identity_card_slot(frozen_now)
+
+    html = client.get(f"/mairie/{town_hall.pk}").content.decode()
+
+    # Tabs: passport, identity card, both.
+    assert _tab_counts(html) == ["2 créneaux", "1 créneau", "0 créneau"]
+
+
+def test_english_counts_zero_in_the_plural(client, frozen_now):
+    town_hall = _town_hall_with_two_passport_slots_and_one_identity_card_slot(frozen_now)
+
+    html = client.get(f"/mairie/{town_hall.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert _tab_counts(html) == ["2 slots", "1 slot", "0 slots"]
+
+
+def test_french_messages_without_a_french_entry_keep_their_source_text():
+    with translation.override("fr"):
+        assert translation.gettext("Passeport") == "Passeport"
+        assert translation.ngettext("%(counter)s créneau", "%(counter)s créneaux", 0) == "%(counter)s créneau"
+
+
+def test_reason_names_follow_the_language():
+    with translation.override("en"):
+        assert [str(label) for label in Reason.labels] == [
+            "Identity card",
+            "Passport",
+            "Identity card and passport",
+        ]
+    with translation.override("fr"):
+        assert str(Reason.CNI_PASSPORT.label) == "Carte d'identité et passeport"
+
+
 def test_not_found_page_follows_the_language(client, db):
     french = client.get("/mairie/0").content.decode()
     english = client.get("/mairie/0", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -165,12 +217,13 @@ def test_english_catalogue_translates_every_message():
     assert fuzzy == []
 
 
-def test_compiled_catalogue_matches_its_source():
+@pytest.mark.parametrize("directory", [LOCALE, FRENCH], ids=["en", "fr"])
+def test_compiled_catalogue_matches_its_source(directory):
     """django.mo is committed: it must hold exactly what django.po says (run `make messages` after editing)."""
-    with (LOCALE / "django.mo").open("rb") as mo:
+    with (directory / "django.mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
 
-    for entry in _po_entries(LOCALE / "django.po"):
+    for entry in _po_entries(directory / "django.po"):
         if not entry["msgid"]:
             continue
         msgid = str(entry["msgid"])
@@ -178,11 +231,69 @@ def test_compiled_catalogue_matches_its_source():
             msgid = f"{entry['msgctxt']}\x04{msgid}"
         strings = entry["msgstr"]
         assert isinstance(strings, list)
+        # An empty translation is left out of the .mo: gettext then returns the msgid.
         if "msgid_plural" in entry:
             for index, string in enumerate(strings):
-                assert compiled.get((msgid, index)) == string, msgid
+                assert compiled.get((msgid, index)) == (string or None), msgid
         else:
-            assert compiled.get(msgid) == strings[0], msgid
+            assert compiled.get(msgid) == (strings[0] or None), msgid
+
+
+def test_french_catalogue_gives_every_plural_message_its_french_forms():
+    text = (FRENCH / "django.po").read_text(encoding="utf-8")
+    assert '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"' in text
+    entries = [entry for entry in _po_entries(FRENCH / "django.po") if entry["msgid"]]
+    plurals = [entry for entry in entries if "msgid_plural" in entry]
+
+    assert len(plurals) >= 10
+    assert "%(counter)s créneau" in {entry["msgid"] for entry in plurals}
+    for entry in plurals:
+        assert entry["msgstr"] == [entry["msgid"], entry["msgid_plural"]]
+    # French is the source: any other French "translation" could only drift from the code's text.
+    assert [
+        entry["msgid"] for entry in entries if "msgid_plural" not in entry and entry["msgstr"] != [""]
+    ] == []
+    assert [entry["msgid"] for entry in entries if "fuzzy" in entry.get("flags", set())] == []  # type: ignore[operator]
+
+
+def test_french_plurals_script_replaces_stale_guesses_of_msgmerge(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "french_plurals", Path(settings.BASE_DIR) / "scripts" / "french_plurals.py"
+    )
+    assert spec and spec.loader
+    french_plurals = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(french_plurals)
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+        "#: templates/slots/search.html\n"
+        "#, fuzzy, python-format\n"
+        '#| msgid "%(counter)s mairie"\n'
+        'msgid ""\n"%(counter)s mairie "\n"équipée"\n'
+        'msgid_plural "%(counter)s mairies équipées"\n'
+        'msgstr[0] "%(counter)s mairie"\n'
+        'msgstr[1] "%(counter)s mairies"\n\n'
+        "#, fuzzy\n"
+        '#| msgid "Rechercher"\n'
+        'msgid "Rechercher une mairie"\n'
+        'msgstr "Rechercher"\n',
+        encoding="utf-8",
+    )
+
+    assert french_plurals.main([str(po)]) == 0
+
+    entries = _po_entries(po)
+    assert entries[1] == {
+        "flags": {"python-format"},
+        "msgid": "%(counter)s mairie équipée",
+        "msgid_plural": "%(counter)s mairies équipées",
+        "msgstr": ["%(counter)s mairie équipée", "%(counter)s mairies équipées"],
+    }
+    assert entries[2] == {"msgid": "Rechercher une mairie", "msgstr": [""]}
+    # Running it again changes nothing.
+    before = po.read_text(encoding="utf-8")
+    french_plurals.main([str(po)])
+    assert po.read_text(encoding="utf-8") == before
 
 
 def test_english_translations_keep_their_placeholders():
