@@ -20,9 +20,9 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from unidecode import unidecode
 
 from communes.models import Commune, PostalCode
+from communes.services import normalize_search_text
 from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Reason, Slot, TownHall
@@ -429,15 +429,10 @@ def _coordinate(value: object, bound: float) -> float | None:
 
 # Communes: which commune a meeting point belongs to.
 
-_ARTICLE = re.compile(r"^(le|la|les|l)\s+")
-_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
-
 
 def name_normalize(name: str) -> str:
-    """Lower-case ASCII words, no punctuation, article or "St": "L'Haÿ-les-Roses" → "hay les roses"."""
-    text = re.sub(r"[^a-z0-9]+", " ", unidecode(name or "").lower()).strip()
-    text = " ".join(_ABBREVIATIONS.get(word, word) for word in text.split())
-    return _ARTICLE.sub("", text)
+    """A place name as communes store it in search_name: "L'Haÿ-les-Roses" → "hay les roses"."""
+    return normalize_search_text(name or "")
 
 
 def commune_for(data: MeetingPointData) -> Commune | None:
