@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 
 from scrapers.ingest import (
     _slots_replace_portable,
@@ -124,6 +124,8 @@ def test_it_counts_new_kept_and_removed_slots_and_updates_changed_links():
 
 @pytest.mark.parametrize("replace", [_slots_replace_postgresql, _slots_replace_portable])
 def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(replace):
+    if replace is _slots_replace_postgresql and connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL path needs PostgreSQL")
     town_hall = make_town_hall()
     make_slot(town_hall, paris(2026, 12, 3, 10), first_seen=NOW - dt.timedelta(days=1))
     make_slot(town_hall, paris(2026, 12, 3, 11))
