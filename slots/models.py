@@ -44,7 +44,10 @@ class TownHall(models.Model):
     phone = models.CharField(max_length=50, blank=True)
     website = models.URLField(max_length=500, blank=True)
     booking_url = models.URLField(
-        "default booking URL", max_length=1000, blank=True, help_text="Shown when a slot has no link of its own."
+        "default booking URL",
+        max_length=1000,
+        blank=True,
+        help_text="Shown when a slot has no link of its own.",
     )
     online_booking = models.BooleanField(
         default=False, help_text="Slots of this town hall are collected from an online booking source."
@@ -121,7 +124,9 @@ class Slot(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.UniqueConstraint(fields=["town_hall", "starts_at", "reason"], name="slot_unique_per_reason")
+            models.UniqueConstraint(
+                fields=["town_hall", "starts_at", "reason"], name="slot_unique_per_reason"
+            )
         ]
         indexes = [
             models.Index(fields=["town_hall", "reason", "starts_at"], name="slot_search"),
