@@ -183,6 +183,9 @@ def backoff_delay(*, interval: dt.timedelta, failures: int) -> dt.timedelta:
     return min(interval * (2**exponent), cap)
 
 
+DISPATCH_SLACK = dt.timedelta(seconds=10)
+
+
 def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
     """Enqueue one scrape task per due source, after commit; return their ids.
 
@@ -193,7 +196,9 @@ def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(
-            Source.objects.due(now)
+            # A source scraped right after the previous tick is due a few milliseconds after this one:
+            # without the slack, a 1-minute source would run every 2 minutes.
+            Source.objects.due(now + DISPATCH_SLACK)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .order_by("next_run_at", "pk")
             .select_for_update(skip_locked=True)

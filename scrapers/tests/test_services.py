@@ -288,6 +288,15 @@ def test_the_dispatcher_enqueues_each_due_source_once(django_capture_on_commit_c
     assert due.next_run_at == NOW + dt.timedelta(seconds=settings.SCRAPE_TIME_LIMIT)
 
 
+def test_a_source_due_just_after_the_tick_is_not_left_for_the_next_one(django_capture_on_commit_callbacks):
+    # Scraped 20 ms after the previous tick with a 1-minute interval: due 20 ms after this tick.
+    source = make_source(interval_minutes=1, next_run_at=NOW + dt.timedelta(milliseconds=20))
+    make_source(interval_minutes=1, next_run_at=NOW + dt.timedelta(seconds=30))
+
+    with django_capture_on_commit_callbacks():
+        assert sources_dispatch(now=NOW) == [source.pk]
+
+
 def test_a_dispatched_source_whose_task_was_lost_is_due_again_after_the_lease(
     django_capture_on_commit_callbacks, settings
 ):
