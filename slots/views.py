@@ -35,6 +35,9 @@ from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability,
 
 # Days shown in each result's strip of slot counts, from today.
 STRIP_DAYS = 7
+# Town halls listed at first in each list (with and without a slot); "Afficher plus" adds as many again.
+RESULTS_PAGE = 30
+MAX_RESULTS_SHOWN = 300
 MAX_SUGGESTIONS = 8
 # What may follow a commune's name in the text the autocomplete puts in the field: "Clichy (92)".
 _LABEL_QUALIFIER = re.compile(r"^(?:\d{2,3}|2[ab]|\d{5})?$")
@@ -154,23 +157,44 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
         strip_days=STRIP_DAYS,
         now=now,
     )
-    rows = [ResultRow(result=result, checked=checked_text(result.data_age)) for result in results]
-    with_slot = [row for row in rows if row.result.has_slot]
+    # A dense area can hold hundreds of town halls: the page lists the first ones of each list and
+    # offers more, so that it stays light on a phone.
+    shown = _results_shown(query)
+    with_slot = [result for result in results if result.has_slot]
+    without_slot = [result for result in results if not result.has_slot]
+    hidden = max(len(with_slot) - shown, 0) + max(len(without_slot) - shown, 0)
+    with_slot, without_slot = with_slot[:shown], without_slot[:shown]
     context: dict[str, Any] = {
         "origin": origin,
         "others": others,
         "results": results,
-        "with_slot": with_slot,
-        "without_slot": [row for row in rows if not row.result.has_slot],
-        "with_slot_count": len(with_slot),
+        "with_slot": _rows(with_slot),
+        "without_slot": _rows(without_slot),
+        "with_slot_count": sum(result.has_slot for result in results),
+        "without_slot_count": sum(not result.has_slot for result in results),
+        "hidden_count": hidden,
+        "more_url": _search_url(query, nombre=shown + RESULTS_PAGE) if hidden else "",
         "end_date": end_date,
         "sorts": _sort_links(query, form),
         "compromise_km": int(COMPROMISE_KM_PER_DAY),
-        "map_data": _map_data(origin, results),
+        "map_data": _map_data(origin, with_slot + without_slot),
     }
     if not with_slot:
         context["widenings"] = _widenings(query, form, origin, now=now)
     return context
+
+
+def _rows(results: list[SearchResult]) -> list[ResultRow]:
+    return [ResultRow(result=result, checked=checked_text(result.data_age)) for result in results]
+
+
+def _results_shown(query: QueryDict) -> int:
+    """How many town halls each list shows: `nombre` from the "Afficher plus" link, within bounds."""
+    try:
+        wanted = int(query.get("nombre", RESULTS_PAGE))
+    except ValueError:
+        return RESULTS_PAGE
+    return min(max(wanted, RESULTS_PAGE), MAX_RESULTS_SHOWN)
 
 
 def _geocode(form: SearchForm) -> GeocodeResult:

@@ -470,8 +470,30 @@ def test_search_page_stays_light_with_fifty_results(client, clichy):
 
     html = search(client, q="92110").content.decode()
 
-    assert len(result_names(html)) == 50
+    # 49 town halls with a slot (the first 30 listed) and one phone-only.
+    assert len(result_names(html)) == 31
     assert len(html.encode()) < 100_000
+    assert "Afficher plus de mairies (19 non affichées)" in html
+    assert "nombre=60" in html
+
+    everything = search(client, q="92110", nombre="60").content.decode()
+    assert len(result_names(everything)) == 50
+    assert "Afficher plus de mairies" not in everything
+    assert len(map_data(everything)["points"]) == 50
+
+
+@pytest.mark.parametrize("nombre", ["abc", "-5", "0", "9" * 5000, "100000"])
+def test_a_malformed_or_huge_number_of_results_is_bounded(client, clichy, nombre):
+    for i in range(32):
+        town_hall = make_town_hall(name=f"Mairie {i}", lat=48.85 + i / 400, checked_at=NOW)
+        make_slot(town_hall, paris(2026, 11, 25, 9))
+
+    response = search(client, q="92110", nombre=nombre)
+
+    assert response.status_code == 200
+    shown = len(result_names(response.content.decode()))
+    # 34 town halls with a slot and one phone-only: 30 + 1 listed, or all of them up to the bound.
+    assert shown == (35 if nombre == "100000" else 31)
 
 
 def test_search_from_the_commune_picked_in_the_autocomplete(
