@@ -1,4 +1,5 @@
-"""Admin for booking sources (with their health), scrape runs and meeting points.
+"""Admin for booking sources (with their health and the ops dashboard), scrape runs, meeting points, and the
+read-only log of admin actions.
 
 A source's token is write-only here: a password input that keeps the stored value when left empty, and
 never a column, a rendered value or a change-message detail.
@@ -6,21 +7,32 @@ never a column, a rendered value or a change-message detail.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import Func, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest
-from django.utils import timezone
+from django.contrib.admin.models import DELETION, LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 
-from scrapers.ingest import STALE_AFTER_INTERVALS
-from scrapers.models import MeetingPoint, ScrapeRun, Source
-from scrapers.services import sources_enqueue
-from slots.models import Slot
+from scrapers.dashboard import Operation, dashboard_build, sources_operate
+from scrapers.models import MeetingPoint, ScrapeRun, Source, SourceHealth
+
+DASHBOARD_ORIGIN = "from the ops dashboard"
+CHANGELIST_ORIGIN = "from the source list"
+DASHBOARD_MESSAGES = {
+    Operation.RUN_NOW: "Queued a scrape of {source}; its run appears here within a minute if a worker is running.",
+    Operation.PAUSE: "Paused {source}: it is no longer scraped on schedule.",
+    Operation.RESUME: "Resumed {source}: it is scraped at the next dispatch.",
+}
 
 
 def _connector_kinds() -> list[tuple[str, str]]:
@@ -81,55 +93,18 @@ class SourceForm(forms.ModelForm):
         return cleaned
 
 
-def source_health(source: Source, *, now: dt.datetime | None = None) -> str:
-    """paused, failing, stale or ok (what the Health column and filter show)."""
-    now = now or timezone.now()
-    if source.paused or not source.enabled:
-        return "paused"
-    if source.consecutive_failures > 0:
-        return "failing"
-    if (
-        source.last_success_at is None
-        or source.last_success_at < now - STALE_AFTER_INTERVALS * source.interval
-    ):
-        return "stale"
-    return "ok"
-
-
 class HealthFilter(admin.SimpleListFilter):
     title = "health"
     parameter_name = "health"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("ok", "OK"), ("stale", "Stale"), ("failing", "Failing"), ("paused", "Paused or disabled")]
+        return list(SourceHealth.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> QuerySet[Source]:
         value = self.value()
         if value is None:
             return queryset
-        paused = Q(paused=True) | Q(enabled=False)
-        if value == "paused":
-            return queryset.filter(paused)
-        running = queryset.exclude(paused)
-        if value == "failing":
-            return running.filter(consecutive_failures__gt=0)
-        stale = _stale_q(running)
-        healthy = running.filter(consecutive_failures=0)
-        if value == "stale":
-            return healthy.filter(stale)
-        if value == "ok":
-            return healthy.exclude(stale)
-        return queryset
-
-
-def _stale_q(queryset: QuerySet[Source]) -> Q:
-    # One condition per distinct interval keeps this portable (no integer × interval arithmetic in SQL).
-    now = timezone.now()
-    stale = Q(last_success_at__isnull=True)
-    for minutes in queryset.order_by().values_list("interval_minutes", flat=True).distinct():
-        cutoff = now - STALE_AFTER_INTERVALS * dt.timedelta(minutes=minutes)
-        stale |= Q(interval_minutes=minutes, last_success_at__lt=cutoff)
-    return stale
+        return queryset.in_health(value)  # type: ignore[attr-defined]
 
 
 class RecentRunsFormSet(forms.BaseInlineFormSet):
@@ -169,11 +144,6 @@ class ScrapeRunInline(admin.TabularInline):
     @admin.display(description="error")
     def error_excerpt(self, run: ScrapeRun) -> str:
         return Truncator(run.error).chars(120)
-
-
-class _Count(Func):
-    function = "COUNT"
-    output_field = IntegerField()
 
 
 @admin.register(Source)
@@ -243,33 +213,51 @@ class SourceAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
-        town_halls = (
-            MeetingPoint.objects.filter(source_id=OuterRef("pk"))
-            .order_by()
-            .values(n=_Count("town_hall_id", template="COUNT(DISTINCT %(expressions)s)"))
-        )
-        slots = (
-            Slot.objects.upcoming()
-            .filter(
-                town_hall_id__in=MeetingPoint.objects.filter(source_id=OuterRef(OuterRef("pk"))).values(
-                    "town_hall_id"
-                )
-            )
-            .order_by()
-            .values(n=_Count("pk"))
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                town_halls_total=Subquery(town_halls, output_field=IntegerField()),
-                slots_total=Subquery(slots, output_field=IntegerField()),
-            )
-        )
+        return super().get_queryset(request).with_health().with_counts()  # type: ignore[attr-defined]
 
-    @admin.display(description="health")
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("dashboard/", view(self.dashboard_view), name="scrapers_dashboard"),
+            path(
+                "dashboard/<int:source_id>/",
+                view(require_POST(self.dashboard_operate_view)),
+                name="scrapers_dashboard_operate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Ops dashboard",
+            "opts": self.opts,
+            "dashboard": dashboard_build(),
+            "can_operate": self.has_change_permission(request),
+            "settings_failures": settings.HEALTH_SOURCE_FAILURES,
+            "settings_stale_intervals": settings.HEALTH_SOURCE_STALE_INTERVALS,
+        }
+        return TemplateResponse(request, "scrapers/admin/dashboard.html", context)
+
+    def dashboard_operate_view(self, request: HttpRequest, source_id: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        source = get_object_or_404(Source, pk=source_id)
+        try:
+            operation = Operation(request.POST.get("operation", ""))
+        except ValueError:
+            return HttpResponseBadRequest("Unknown operation: expected run_now, pause or resume.")
+        sources_operate(
+            operation=operation, source_ids=[source.pk], user_id=request.user.pk, origin=DASHBOARD_ORIGIN
+        )
+        self.message_user(request, DASHBOARD_MESSAGES[operation].format(source=source), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:scrapers_dashboard") + f"#source-{source.pk}")
+
+    @admin.display(description="health", ordering="computed_health")
     def health(self, source: Source) -> str:
-        return source_health(source)
+        return source.health
 
     @admin.display(description="last error")
     def last_error_excerpt(self, source: Source) -> str:
@@ -277,32 +265,39 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="town halls", ordering="town_halls_total")
     def town_halls_count(self, source: Source) -> int:
-        return source.town_halls_total or 0
+        return source.town_halls_total
 
     @admin.display(description="upcoming slots", ordering="slots_total")
     def slots_count(self, source: Source) -> int:
-        return source.slots_total or 0
+        return source.slots_total
 
     @admin.action(description="Run now (enqueue a scrape)")
     def run_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        transaction.on_commit(lambda: sources_enqueue(source_ids=ids))
+        count = self._operate(request, queryset, Operation.RUN_NOW)
         self.message_user(
             request,
-            f"Queued a scrape of {len(ids)} source(s); results appear in their runs within a minute "
+            f"Queued a scrape of {count} source(s); results appear in their runs within a minute "
             "if a worker is running.",
             messages.SUCCESS,
         )
 
     @admin.action(description="Pause (stop scheduled scrapes)")
     def pause(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        count = queryset.update(paused=True)
+        count = self._operate(request, queryset, Operation.PAUSE)
         self.message_user(request, f"Paused {count} source(s).", messages.SUCCESS)
 
     @admin.action(description="Resume (scrape at the next dispatch)")
     def resume(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        count = queryset.update(paused=False, next_run_at=timezone.now())
+        count = self._operate(request, queryset, Operation.RESUME)
         self.message_user(request, f"Resumed {count} source(s).", messages.SUCCESS)
+
+    def _operate(self, request: HttpRequest, queryset: QuerySet[Source], operation: Operation) -> int:
+        return sources_operate(
+            operation=operation,
+            source_ids=list(queryset.values_list("pk", flat=True)),
+            user_id=request.user.pk,
+            origin=CHANGELIST_ORIGIN,
+        )
 
 
 @admin.register(ScrapeRun)
@@ -348,3 +343,36 @@ class MeetingPointAdmin(admin.ModelAdmin):
     list_select_related = ["source", "town_hall"]
     search_fields = ["external_id", "town_hall__name", "source__name"]
     raw_id_fields = ["town_hall"]
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Every change made through the admin (forms, actions, the ops dashboard's buttons), read-only."""
+
+    list_display = ["action_time", "user", "action_flag", "content_type", "object_link", "message"]
+    list_filter = [("user", admin.RelatedOnlyFieldListFilter), "action_flag", "content_type"]
+    list_select_related = ["user", "content_type"]
+    search_fields = ["object_repr", "change_message", "user__username"]
+    date_hierarchy = "action_time"
+    fields = ["action_time", "user", "action_flag", "content_type", "object_id", "object_repr", "message"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="object", ordering="object_repr")
+    def object_link(self, entry: LogEntry) -> str:
+        url = entry.get_admin_url() if entry.action_flag != DELETION else ""
+        if not url:
+            return entry.object_repr
+        return format_html('<a href="{}">{}</a>', url, entry.object_repr)
+
+    @admin.display(description="change message")
+    def message(self, entry: LogEntry) -> str:
+        return entry.get_change_message()

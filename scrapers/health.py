@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from scrapers.models import Source
+from scrapers.models import Source, SourceHealth
 
 logger = logging.getLogger(__name__)
 
@@ -56,23 +56,6 @@ def beat_heartbeat() -> dt.datetime | None:
         return dt.datetime.fromisoformat(raw)
     except (TypeError, ValueError):
         return None
-
-
-def source_is_failing(source: Source) -> bool:
-    """Failed HEALTH_SOURCE_FAILURES runs in a row (one failure is often a hiccup)."""
-    return (
-        source.enabled
-        and not source.paused
-        and source.consecutive_failures >= settings.HEALTH_SOURCE_FAILURES
-    )
-
-
-def source_is_stale(source: Source, *, now: dt.datetime) -> bool:
-    """No success for HEALTH_SOURCE_STALE_INTERVALS scrape intervals (counted from creation if never)."""
-    if not source.enabled or source.paused:
-        return False
-    reference = source.last_success_at or source.created_at
-    return now - reference > source.interval * settings.HEALTH_SOURCE_STALE_INTERVALS
 
 
 def _error(exc: BaseException) -> str:
@@ -147,27 +130,18 @@ def check_workers() -> Check:
 
 
 def check_sources(*, now: dt.datetime) -> Check:
+    """Active sources failing or stale, by SourceQuerySet's definition (one query)."""
     failing: list[str] = []
     stale: list[str] = []
     try:
-        sources = list(
-            Source.objects.filter(enabled=True, paused=False).only(
-                "name",
-                "enabled",
-                "paused",
-                "interval_minutes",
-                "last_success_at",
-                "consecutive_failures",
-                "created_at",
-            )
-        )
+        sources = list(Source.objects.active().with_health(now).values_list("name", "computed_health"))
     except Exception as exc:
         return {"ok": False, "error": _error(exc)}
-    for source in sources:
-        if source_is_failing(source):
-            failing.append(source.name)
-        if source_is_stale(source, now=now):
-            stale.append(source.name)
+    for name, health in sources:
+        if health == SourceHealth.FAILING:
+            failing.append(name)
+        elif health == SourceHealth.STALE:
+            stale.append(name)
     result: Check = {
         "ok": not failing and not stale,
         "active": len(sources),
@@ -180,6 +154,26 @@ def check_sources(*, now: dt.datetime) -> Check:
     if not result["ok"]:
         result["error"] = f"{len(failing)} failing and {len(stale)} stale sources"
     return result
+
+
+def broker_queue_length() -> int | None:
+    """Tasks waiting in the broker's default queue (LLEN of its Redis list); None if unknown.
+
+    None when the broker is not Redis (the filesystem broker of a bare `make run`) or does not answer.
+    """
+    from rdvpasseport.celery import app
+
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return int(client.llen(app.conf.task_default_queue))
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("Cannot read the broker queue length: %s", exc)
+        return None
+    finally:
+        client.close()
 
 
 def health_report(*, now: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:

@@ -24,8 +24,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from rdvpasseport.ratelimit import client_ip
-from scrapers.health import beat_heartbeat, source_is_failing, source_is_stale
-from scrapers.models import ScrapeRun, Source
+from scrapers.health import beat_heartbeat
+from scrapers.models import ScrapeRun, Source, SourceHealth
 from slots.models import Reason, Slot, TownHall
 
 SEARCH_LATENCY = Histogram(
@@ -94,26 +94,20 @@ class DatabaseCollector:
         )
         states = GaugeMetricFamily(
             "rdvpasseport_sources",
-            "Sources by state (failing and stale count active sources only).",
+            "Sources by state: enabled (and not paused), paused, disabled; failing and stale as in the admin's "
+            "Health column (active sources only).",
             labels=["state"],
         )
         tally = {"enabled": 0, "paused": 0, "disabled": 0, "failing": 0, "stale": 0}
-        for source in Source.objects.only(
-            "name",
-            "kind",
-            "enabled",
-            "paused",
-            "interval_minutes",
-            "last_success_at",
-            "consecutive_failures",
-            "created_at",
+        for source in Source.objects.with_health(now).only(
+            "name", "kind", "enabled", "paused", "last_success_at", "consecutive_failures"
         ):
             if not source.enabled:
                 tally["disabled"] += 1
                 continue
             tally["paused" if source.paused else "enabled"] += 1
-            tally["failing"] += source_is_failing(source)
-            tally["stale"] += source_is_stale(source, now=now)
+            if source.health in (SourceHealth.FAILING, SourceHealth.STALE):
+                tally[source.health] += 1
             labels = [source.name, source.kind]
             failures.add_metric(labels, source.consecutive_failures)
             if source.last_success_at is not None:

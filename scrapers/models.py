@@ -3,20 +3,175 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from slots.models import TownHall
 
 
+class SourceHealth(models.TextChoices):
+    OK = "ok", "OK"
+    STALE = "stale", "Stale"
+    FAILING = "failing", "Failing"
+    PAUSED = "paused", "Paused or disabled"
+
+
+class _PlusMinutes(models.Func):
+    """A datetime plus a whole number of minutes, computed by the database.
+
+    Django has no portable "datetime + integer × interval"; this is the SQL of PostgreSQL (and standard SQL)
+    and of SQLite, the two databases the project runs on.
+    """
+
+    arity = 2
+    output_field = models.DateTimeField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        (moment, moment_params), (minutes, minutes_params) = self._compiled(compiler)
+        return f"({moment} + ({minutes}) * INTERVAL '1 minute')", [*moment_params, *minutes_params]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        # Django stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text in UTC, as datetime() writes.
+        (moment, moment_params), (minutes, minutes_params) = self._compiled(compiler)
+        return f"datetime({moment}, ({minutes}) || ' minutes')", [*moment_params, *minutes_params]
+
+    def _compiled(self, compiler: Any) -> list[tuple[str, list[Any]]]:
+        return [
+            (sql, list(params))
+            for sql, params in (compiler.compile(e) for e in self.get_source_expressions())
+        ]
+
+
+def _active_q() -> models.Q:
+    return models.Q(enabled=True, paused=False)
+
+
+def _paused_q() -> models.Q:
+    return models.Q(enabled=False) | models.Q(paused=True)
+
+
+def _failing_q() -> models.Q:
+    return _active_q() & models.Q(consecutive_failures__gte=settings.HEALTH_SOURCE_FAILURES)
+
+
+def _stale_deadline() -> _PlusMinutes:
+    """When an active source without a success becomes stale: its last success (or its creation, if it
+    never succeeded) plus HEALTH_SOURCE_STALE_INTERVALS of its intervals."""
+    return _PlusMinutes(
+        Coalesce("last_success_at", "created_at"),
+        models.F("interval_minutes") * settings.HEALTH_SOURCE_STALE_INTERVALS,
+    )
+
+
+def _stale_q(now: dt.datetime) -> models.Q:
+    not_failing = models.Q(consecutive_failures__lt=settings.HEALTH_SOURCE_FAILURES)
+    return _active_q() & not_failing & models.Q(LessThan(_stale_deadline(), models.Value(now)))
+
+
 class SourceQuerySet(models.QuerySet["Source"]):
+    """The one definition of a source's health, used by the admin, the ops dashboard, /healthz and /metrics.
+
+    - paused: disabled (enabled=False) or paused by an operator; never failing nor stale.
+    - failing: active, and HEALTH_SOURCE_FAILURES failed runs in a row or more (one failure is often a
+      hiccup, and the circuit breaker only slows a source down from the third).
+    - stale: active, not failing, and no success for HEALTH_SOURCE_STALE_INTERVALS of its intervals
+      (counted from its creation if it never succeeded).
+    - ok: every other source.
+    """
+
     def due(self, now: dt.datetime | None = None) -> SourceQuerySet:
         now = now or timezone.now()
         return self.filter(enabled=True, paused=False).filter(
             models.Q(next_run_at__isnull=True) | models.Q(next_run_at__lte=now)
         )
+
+    def active(self) -> SourceQuerySet:
+        return self.filter(_active_q())
+
+    def paused(self) -> SourceQuerySet:
+        return self.filter(_paused_q())
+
+    def failing(self) -> SourceQuerySet:
+        return self.filter(_failing_q())
+
+    def stale(self, now: dt.datetime | None = None) -> SourceQuerySet:
+        return self.filter(_stale_q(now or timezone.now()))
+
+    def healthy(self, now: dt.datetime | None = None) -> SourceQuerySet:
+        return self.active().exclude(_failing_q()).exclude(_stale_q(now or timezone.now()))
+
+    def with_health(self, now: dt.datetime | None = None) -> SourceQuerySet:
+        """Annotate `computed_health` ("ok", "stale", "failing" or "paused"), which Source.health returns."""
+        return self.annotate(
+            computed_health=models.Case(
+                models.When(_paused_q(), then=models.Value(SourceHealth.PAUSED)),
+                models.When(_failing_q(), then=models.Value(SourceHealth.FAILING)),
+                models.When(_stale_q(now or timezone.now()), then=models.Value(SourceHealth.STALE)),
+                default=models.Value(SourceHealth.OK),
+                output_field=models.CharField(),
+            )
+        )
+
+    def in_health(self, health: str, now: dt.datetime | None = None) -> SourceQuerySet:
+        """Sources in one health state; an unknown state selects nothing."""
+        if health == SourceHealth.OK:
+            return self.healthy(now)
+        if health == SourceHealth.STALE:
+            return self.stale(now)
+        if health == SourceHealth.FAILING:
+            return self.failing()
+        if health == SourceHealth.PAUSED:
+            return self.paused()
+        return self.none()
+
+    def with_counts(self, now: dt.datetime | None = None) -> SourceQuerySet:
+        """Annotate `town_halls_total` (distinct town halls of its meeting points) and `slots_total`
+        (their upcoming slots), in subqueries: one query however many sources."""
+        from slots.models import Slot
+
+        town_halls = (
+            MeetingPoint.objects.filter(source_id=models.OuterRef("pk"))
+            .order_by()
+            .values(n=_Count("town_hall_id", template="COUNT(DISTINCT %(expressions)s)"))
+        )
+        slots = (
+            Slot.objects.upcoming(now)
+            .filter(
+                town_hall_id__in=MeetingPoint.objects.filter(
+                    source_id=models.OuterRef(models.OuterRef("pk"))
+                ).values("town_hall_id")
+            )
+            .order_by()
+            .values(n=_Count("pk"))
+        )
+        return self.annotate(
+            town_halls_total=Coalesce(models.Subquery(town_halls, output_field=models.IntegerField()), 0),
+            slots_total=Coalesce(models.Subquery(slots, output_field=models.IntegerField()), 0),
+        )
+
+    def with_last_runs(self, count: int = 5) -> SourceQuerySet:
+        """Annotate `run_<n>_status` and `run_<n>_at` for the last `count` runs (n = 1 is the latest).
+
+        Correlated subqueries each read a few rows of the (source, -started_at) index, whereas a window
+        over the runs table would read every run kept (30 days of them).
+        """
+        annotations: dict[str, models.Subquery] = {}
+        for n in range(1, count + 1):
+            runs = ScrapeRun.objects.filter(source_id=models.OuterRef("pk")).order_by("-started_at", "-pk")
+            annotations[f"run_{n}_status"] = models.Subquery(runs.values("status")[n - 1 : n])
+            annotations[f"run_{n}_at"] = models.Subquery(runs.values("started_at")[n - 1 : n])
+        return self.annotate(**annotations)
+
+
+class _Count(models.Func):
+    function = "COUNT"
+    output_field = models.IntegerField()
 
 
 class Source(models.Model):
@@ -72,8 +227,37 @@ class Source(models.Model):
     def interval(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.interval_minutes)
 
+    @property
+    def health(self) -> str:
+        """ "ok", "stale", "failing" or "paused" (SourceQuerySet's definition).
+
+        Read from the `computed_health` annotation of SourceQuerySet.with_health() when the source was
+        loaded with it (lists: no per-row work); otherwise computed from this row with the same rules.
+        """
+        annotated = getattr(self, "computed_health", None)
+        return annotated if annotated is not None else self.health_at(timezone.now())
+
+    def health_at(self, now: dt.datetime) -> str:
+        if not self.enabled or self.paused:
+            return SourceHealth.PAUSED
+        if self.consecutive_failures >= settings.HEALTH_SOURCE_FAILURES:
+            return SourceHealth.FAILING
+        reference = self.last_success_at or self.created_at or now
+        if reference + settings.HEALTH_SOURCE_STALE_INTERVALS * self.interval < now:
+            return SourceHealth.STALE
+        return SourceHealth.OK
+
     def is_failing(self) -> bool:
-        return self.consecutive_failures > 0
+        return self.health == SourceHealth.FAILING
+
+    def last_runs(self) -> list[tuple[str, dt.datetime]]:
+        """(status, started_at) of the last runs annotated by SourceQuerySet.with_last_runs(), latest first."""
+        runs = []
+        n = 1
+        while (status := getattr(self, f"run_{n}_status", None)) is not None:
+            runs.append((status, getattr(self, f"run_{n}_at")))
+            n += 1
+        return runs
 
 
 class MeetingPoint(models.Model):

@@ -10,10 +10,13 @@ import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from rdvpasseport.celery import app as celery_app
-from scrapers.health import ops_heartbeat
+from scrapers.health import WORKERS_KEY, ops_heartbeat
+from scrapers.models import Source, SourceHealth
 from scrapers.tests.factories import make_source
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -167,3 +170,125 @@ def test_beat_schedules_the_heartbeat_every_minute_and_workers_know_the_task() -
     assert (heartbeat.interval.every, heartbeat.interval.period) == (60, "seconds")
     assert heartbeat.expire_seconds == 60
     assert "scrapers.ops_heartbeat" in celery_app.tasks
+
+
+# One definition of a source's health (SourceQuerySet), and every place that shows it.
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
+# name: (expected health, fields, created how long before NOW); intervals are 5 minutes unless said.
+HEALTH_CASES: dict[str, tuple[str, dict[str, object], dt.timedelta]] = {
+    "Succeeding": ("ok", {"last_success_at": NOW - 14 * MINUTE}, dt.timedelta(days=30)),
+    "Two failures in a row": (
+        "ok",
+        {"consecutive_failures": 2, "last_success_at": NOW - 6 * MINUTE},
+        dt.timedelta(days=30),
+    ),
+    "New, not run yet": ("ok", {}, 14 * MINUTE),
+    "Hourly, in time": (
+        "ok",
+        {"interval_minutes": 60, "last_success_at": NOW - 179 * MINUTE},
+        dt.timedelta(days=30),
+    ),
+    "Three failures in a row": (
+        "failing",
+        {"consecutive_failures": 3, "last_success_at": NOW - MINUTE},
+        dt.timedelta(days=30),
+    ),
+    "Failing for days": (
+        "failing",
+        {"consecutive_failures": 40, "last_success_at": NOW - dt.timedelta(days=3)},
+        dt.timedelta(days=30),
+    ),
+    "No success for 16 minutes": ("stale", {"last_success_at": NOW - 16 * MINUTE}, dt.timedelta(days=30)),
+    "Hourly, late": (
+        "stale",
+        {"interval_minutes": 60, "last_success_at": NOW - 181 * MINUTE},
+        dt.timedelta(days=30),
+    ),
+    "Never succeeded": ("stale", {"consecutive_failures": 1}, 16 * MINUTE),
+    "Paused": (
+        "paused",
+        {"paused": True, "consecutive_failures": 9, "last_success_at": NOW - dt.timedelta(days=3)},
+        dt.timedelta(days=30),
+    ),
+    "Disabled": ("paused", {"enabled": False}, dt.timedelta(days=30)),
+}
+EXPECTED = {name: health for name, (health, _, _) in HEALTH_CASES.items()}
+
+
+def names_in(health: str) -> set[str]:
+    return {name for name, expected in EXPECTED.items() if expected == health}
+
+
+@pytest.fixture
+def sources_of_every_health() -> Iterator[None]:
+    for name, (_, fields, age) in HEALTH_CASES.items():
+        with time_machine.travel(NOW - age, tick=False):
+            make_source(name=name, **fields)
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.django_db
+def test_each_source_has_one_health_which_the_queryset_methods_select(sources_of_every_health) -> None:
+    annotated = dict(Source.objects.with_health(NOW).values_list("name", "computed_health"))
+    computed = {source.name: source.health for source in Source.objects.all()}  # no annotation: in Python
+
+    assert annotated == EXPECTED
+    assert computed == EXPECTED
+    selected = {
+        "ok": Source.objects.healthy(NOW),
+        "stale": Source.objects.stale(NOW),
+        "failing": Source.objects.failing(),
+        "paused": Source.objects.paused(),
+    }
+    for health, queryset in selected.items():
+        assert set(queryset.values_list("name", flat=True)) == names_in(health), health
+        assert set(Source.objects.in_health(health, NOW).values_list("name", flat=True)) == names_in(health)
+    assert Source.objects.active().count() == len(EXPECTED) - len(names_in("paused"))
+    assert not Source.objects.in_health("unknown").exists()
+
+
+@pytest.mark.django_db
+@override_settings(HEALTH_SOURCE_FAILURES=1, HEALTH_SOURCE_STALE_INTERVALS=4)
+def test_the_thresholds_are_the_settings(sources_of_every_health) -> None:
+    health = dict(Source.objects.with_health(NOW).values_list("name", "computed_health"))
+
+    assert health["Two failures in a row"] == health["Never succeeded"] == "failing"
+    assert health["No success for 16 minutes"] == "ok"  # 4 intervals of 5 minutes: 20 minutes
+    assert Source.objects.get(name="No success for 16 minutes").health == "ok"
+
+
+@pytest.mark.django_db
+def test_the_admin_dashboard_healthz_and_metrics_agree_on_every_source(
+    sources_of_every_health, admin_client, client
+) -> None:
+    cache.set(WORKERS_KEY, ["celery@worker-1"], timeout=60)
+    changelist_url = reverse("admin:scrapers_source_changelist")
+
+    listed = admin_client.get(changelist_url)
+    filtered = {
+        health: admin_client.get(changelist_url, {"health": health}) for health in SourceHealth.values
+    }
+    dashboard = admin_client.get(reverse("admin:scrapers_dashboard"))
+    healthz = client.get("/healthz").json()["checks"]["sources"]
+    metrics = {
+        sample.labels["state"]: sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").content.decode())
+        for sample in family.samples
+        if sample.name == "rdvpasseport_sources"
+    }
+
+    assert {source.name: source.health for source in listed.context["cl"].result_list} == EXPECTED
+    assert "Three failures in a row" in listed.content.decode()
+    for health, response in filtered.items():
+        assert {source.name for source in response.context["cl"].result_list} == names_in(health), health
+    groups = {
+        group.health: {s.name for s in group.sources} for group in dashboard.context["dashboard"].groups
+    }
+    assert groups == {health: names_in(health) for health in SourceHealth.values}
+    assert set(healthz["failing_names"]) == names_in("failing")
+    assert set(healthz["stale_names"]) == names_in("stale")
+    assert (healthz["failing"], healthz["stale"], healthz["active"]) == (2, 3, 9)
+    assert (metrics["failing"], metrics["stale"]) == (2, 3)
+    assert (metrics["enabled"], metrics["paused"], metrics["disabled"]) == (9, 1, 1)

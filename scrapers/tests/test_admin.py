@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 
 import pytest
+import redis
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from rdvpasseport.celery import app as celery_app
+from scrapers.dashboard import Operation, sources_operate
 from scrapers.models import ScrapeRun, Source
 from scrapers.tests.factories import (
     TOKEN,
@@ -22,6 +30,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def now():
     return timezone.now()
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    """The test Redis broker, its default queue emptied before and after."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(celery_app.conf.task_default_queue)
+    yield client
+    client.delete(celery_app.conf.task_default_queue)
+    client.close()
 
 
 def changelist(admin_client, **params):
@@ -69,16 +87,19 @@ def test_the_source_list_runs_a_constant_number_of_queries(admin_client, django_
 
 
 @pytest.mark.parametrize(
-    ("health", "expected"), [("failing", ["F"]), ("stale", ["S"]), ("paused", ["P"]), ("ok", ["O"])]
+    ("health", "expected"),
+    [("failing", ["F"]), ("stale", ["S"]), ("paused", ["P"]), ("ok", ["H", "O"]), ("bogus", [])],
 )
 def test_the_health_filter_selects_sources(admin_client, now, health, expected):
-    make_source(name="F", consecutive_failures=1, last_success_at=now)
+    make_source(name="F", consecutive_failures=3, last_success_at=now)
+    make_source(name="H", consecutive_failures=2, last_success_at=now - dt.timedelta(minutes=6))
     make_source(name="S", last_success_at=now - dt.timedelta(minutes=16), interval_minutes=5)
     make_source(name="P", enabled=False, last_success_at=now)
     make_source(name="O", last_success_at=now - dt.timedelta(minutes=14), interval_minutes=5)
 
     response = changelist(admin_client, health=health)
 
+    assert response.status_code == 200
     assert [source.name for source in response.context["cl"].result_list] == expected
 
 
@@ -160,10 +181,12 @@ def test_the_kind_must_be_a_known_connector(admin_client):
     assert source.kind == "ants"
 
 
-def test_run_now_enqueues_after_commit_and_says_so(admin_client, django_capture_on_commit_callbacks):
+def test_run_now_enqueues_after_commit_says_so_and_is_logged(
+    admin_client, admin_user, django_capture_on_commit_callbacks, broker
+):
     sources = [make_source(), make_source()]
 
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = admin_client.post(
             reverse("admin:scrapers_source_changelist"),
             {"action": "run_now", "_selected_action": [s.pk for s in sources]},
@@ -173,9 +196,19 @@ def test_run_now_enqueues_after_commit_and_says_so(admin_client, django_capture_
     assert response.status_code == 200
     assert "Queued a scrape of 2 source(s)" in response.content.decode()
     assert len(callbacks) == 1
+    messages = [
+        json.loads(raw)["headers"] for raw in broker.lrange(celery_app.conf.task_default_queue, 0, -1)
+    ]
+    assert sorted(m["argsrepr"] for m in messages) == sorted(f"({s.pk},)" for s in sources)
+    assert {m["task"] for m in messages} == {"scrapers.tasks.source_scrape"}
+    entries = LogEntry.objects.order_by("object_id")
+    assert [(e.object_id, e.user_id, e.action_flag) for e in entries] == sorted(
+        (str(s.pk), admin_user.pk, CHANGE) for s in sources
+    )
+    assert {e.get_change_message() for e in entries} == {"Scrape queued (run now) from the source list"}
 
 
-def test_pause_and_resume_actions(admin_client):
+def test_pause_and_resume_actions_are_logged(admin_client):
     source = make_source(next_run_at=timezone.now() + dt.timedelta(hours=1))
     url = reverse("admin:scrapers_source_changelist")
 
@@ -190,6 +223,9 @@ def test_pause_and_resume_actions(admin_client):
     source.refresh_from_db()
     assert source.paused is False
     assert Source.objects.due().filter(pk=source.pk).exists()
+    history = admin_client.get(reverse("admin:scrapers_source_history", args=[source.pk])).content.decode()
+    assert "Paused from the source list" in history
+    assert "Resumed from the source list" in history
 
 
 def test_the_run_and_meeting_point_lists_render(admin_client):
@@ -206,3 +242,48 @@ def test_the_run_and_meeting_point_lists_render(admin_client):
     assert "mp-42" in points.content.decode()
     add = admin_client.get(reverse("admin:scrapers_source_add"))
     assert add.status_code == 200
+
+
+def test_the_admin_log_lists_every_action_with_filters_and_cannot_be_edited(admin_client, admin_user):
+    source = make_source(name="Éditeur audité")
+    admin_client.post(
+        reverse("admin:scrapers_source_changelist"), {"action": "pause", "_selected_action": [source.pk]}
+    )
+    post_source(admin_client, make_source(name="Éditeur modifié"), interval_minutes="9")
+    colleague = get_user_model().objects.create_user("colleague", is_staff=True)
+    sources_operate(
+        operation=Operation.RESUME, source_ids=[source.pk], user_id=colleague.pk, origin="from a test"
+    )
+    url = reverse("admin:admin_logentry_changelist")
+
+    response = admin_client.get(url)
+    filtered = admin_client.get(url, {"action_flag__exact": CHANGE, "user__id__exact": admin_user.pk})
+    by_message = admin_client.get(url, {"q": "source list"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Paused from the source list" in html
+    assert "Éditeur modifié" in html
+    assert "colleague" in html
+    assert f'href="{reverse("admin:scrapers_source_change", args=[source.pk])}"' in html
+    assert len(filtered.context["cl"].result_list) == 2
+    assert [e.object_repr for e in by_message.context["cl"].result_list] == ["Éditeur audité"]
+    assert [spec.field_path for spec in response.context["cl"].filter_specs] == [
+        "user",
+        "action_flag",
+        "content_type",
+    ]
+    entry = LogEntry.objects.first()
+    assert admin_client.get(reverse("admin:admin_logentry_add")).status_code == 403
+    change_url = reverse("admin:admin_logentry_change", args=[entry.pk])
+    assert admin_client.get(change_url).status_code == 200  # read-only view
+    assert admin_client.post(change_url, {"change_message": "forged"}).status_code == 403
+    assert (
+        admin_client.post(
+            reverse("admin:admin_logentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    entry.refresh_from_db()
+    assert entry.change_message != "forged"
+    assert LogEntry.objects.count() == 3

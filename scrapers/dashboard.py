@@ -1,0 +1,286 @@
+"""The ops dashboard of the admin, and the operations on sources that its buttons and the admin actions share.
+
+The dashboard reads, in a fixed number of queries whatever the number of sources: every source with its
+health (SourceQuerySet.with_health), counts and last runs; the runs of the last 24 hours per hour and status.
+Then, from Redis: the broker's queue length, the workers' ping and the beat heartbeat (scrapers.health).
+
+The operations (run now, pause, resume) write a django.contrib.admin LogEntry per source, so that they show
+in the admin's "Recent actions" and in each source's history like any change made through a form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from scrapers.health import Check, broker_queue_length, check_beat, check_workers
+from scrapers.models import ScrapeRun, Source, SourceHealth
+from scrapers.services import sources_enqueue
+
+LAST_RUNS = 5
+CHART_HOURS = 24
+CHART_STATUSES = (ScrapeRun.Status.SUCCESS, ScrapeRun.Status.SUSPICIOUS, ScrapeRun.Status.FAILED)
+# Fill attributes, for when the stylesheet (which sets the same colours) is not loaded.
+CHART_FILLS = {
+    ScrapeRun.Status.SUCCESS: "#2e7d32",
+    ScrapeRun.Status.SUSPICIOUS: "#e0a100",
+    ScrapeRun.Status.FAILED: "#c62828",
+}
+
+
+class Operation(StrEnum):
+    RUN_NOW = "run_now"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+# What the LogEntry says, followed by where it was done ("from the ops dashboard").
+OPERATION_LOG = {
+    Operation.RUN_NOW: "Scrape queued (run now)",
+    Operation.PAUSE: "Paused",
+    Operation.RESUME: "Resumed",
+}
+
+
+def sources_operate(
+    *,
+    operation: Operation,
+    source_ids: list[int],
+    user_id: int,
+    origin: str,
+    now: dt.datetime | None = None,
+) -> int:
+    """Run now, pause or resume sources, recording a CHANGE LogEntry for each; returns how many exist.
+
+    "Run now" enqueues one scrape per source after commit (paused ones too: an operator may test a source
+    before resuming it). "Resume" makes the source due at the next dispatch.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        sources = list(Source.objects.filter(pk__in=source_ids).order_by("pk"))
+        ids = [source.pk for source in sources]
+        if operation == Operation.PAUSE:
+            Source.objects.filter(pk__in=ids).update(paused=True)
+        elif operation == Operation.RESUME:
+            Source.objects.filter(pk__in=ids).update(paused=False, next_run_at=now)
+        elif ids:
+            transaction.on_commit(lambda: sources_enqueue(source_ids=ids))
+        if sources:
+            LogEntry.objects.log_actions(
+                user_id=user_id,
+                queryset=sources,
+                action_flag=CHANGE,
+                change_message=f"{OPERATION_LOG[operation]} {origin}",
+            )
+    return len(sources)
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    start: dt.datetime
+    success: int
+    suspicious: int
+    failed: int
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(hours=1)
+
+    @property
+    def total(self) -> int:
+        return self.success + self.suspicious + self.failed
+
+
+def runs_per_hour(*, now: dt.datetime, hours: int = CHART_HOURS) -> list[HourBucket]:
+    """Finished runs per hour and status, oldest first: the current hour and the `hours - 1` before it."""
+    current = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    starts = [current - dt.timedelta(hours=n) for n in range(hours - 1, -1, -1)]
+    # Truncated in UTC: a local truncation would merge two hours when the clocks go back.
+    rows = (
+        ScrapeRun.objects.filter(started_at__gte=starts[0], started_at__lte=now, status__in=CHART_STATUSES)
+        .annotate(hour=TruncHour("started_at", tzinfo=dt.UTC))
+        .order_by()
+        .values_list("hour", "status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(hour.astimezone(dt.UTC), status): n for hour, status, n in rows}
+    return [
+        HourBucket(
+            start=start,
+            success=counts.get((start, ScrapeRun.Status.SUCCESS), 0),
+            suspicious=counts.get((start, ScrapeRun.Status.SUSPICIOUS), 0),
+            failed=counts.get((start, ScrapeRun.Status.FAILED), 0),
+        )
+        for start in starts
+    ]
+
+
+@dataclass(frozen=True)
+class Segment:
+    status: str
+    count: int
+    y: float
+    height: float
+
+    @property
+    def fill(self) -> str:
+        return CHART_FILLS[self.status]  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class Bar:
+    bucket: HourBucket
+    x: float
+    width: float
+    segments: list[Segment]
+    label: str  # the hour, shown under every third bar
+
+
+@dataclass(frozen=True)
+class Gridline:
+    value: int
+    y: float
+
+
+@dataclass(frozen=True)
+class RunsChart:
+    """A stacked bar chart of runs per hour, laid out for an SVG drawn by the template."""
+
+    buckets: list[HourBucket]
+    bars: list[Bar]
+    gridlines: list[Gridline]
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    plot_bottom: int
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "success": sum(b.success for b in self.buckets),
+            "suspicious": sum(b.suspicious for b in self.buckets),
+            "failed": sum(b.failed for b in self.buckets),
+        }
+
+
+def _nice_step(maximum: int, lines: int = 4) -> int:
+    """The smallest 1, 2 or 5 × 10^k step that covers `maximum` in at most `lines` steps."""
+    raw = max(maximum, 1) / lines
+    magnitude = 10 ** max(0, math.floor(math.log10(raw)))
+    for factor in (1, 2, 5, 10):
+        if factor * magnitude >= raw:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def runs_chart(buckets: list[HourBucket], *, width: int = 760, height: int = 220) -> RunsChart:
+    left, right, top, bottom = 44, width - 8, 12, height - 28
+    step = _nice_step(max((b.total for b in buckets), default=0))
+    top_value = step * max(1, math.ceil(max((b.total for b in buckets), default=0) / step))
+    scale = (bottom - top) / top_value
+    slot = (right - left) / max(len(buckets), 1)
+    bars = []
+    for index, bucket in enumerate(buckets):
+        y = float(bottom)
+        segments = []
+        for status in CHART_STATUSES:
+            count = getattr(bucket, status)
+            if not count:
+                continue
+            # At least 2 px: one failure among hundreds of successes must still be seen.
+            segment_height = max(count * scale, 2.0)
+            y -= segment_height
+            segments.append(
+                Segment(status=status, count=count, y=round(y, 1), height=round(segment_height, 1))
+            )
+        local = timezone.localtime(bucket.start)
+        bars.append(
+            Bar(
+                bucket=bucket,
+                x=round(left + index * slot + slot * 0.15, 1),
+                width=round(slot * 0.7, 1),
+                segments=segments,
+                label=f"{local:%H} h" if index % 3 == 0 else "",
+            )
+        )
+    gridlines = [
+        Gridline(value=value, y=round(bottom - value * scale, 1)) for value in range(0, top_value + 1, step)
+    ]
+    return RunsChart(
+        buckets=buckets,
+        bars=bars,
+        gridlines=gridlines,
+        width=width,
+        height=height,
+        plot_left=left,
+        plot_right=right,
+        plot_bottom=bottom,
+    )
+
+
+HEALTH_GROUPS = [
+    (SourceHealth.FAILING, "Failing", "HEALTH_SOURCE_FAILURES failed runs in a row or more."),
+    (
+        SourceHealth.STALE,
+        "Stale",
+        "No success for HEALTH_SOURCE_STALE_INTERVALS of their intervals (since creation if never).",
+    ),
+    (SourceHealth.OK, "OK", "Active, succeeding recently."),
+    (SourceHealth.PAUSED, "Paused or disabled", "Not scraped on schedule; never failing nor stale."),
+]
+
+
+@dataclass(frozen=True)
+class HealthGroup:
+    health: str
+    label: str
+    help_text: str
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: dt.datetime
+    groups: list[HealthGroup]
+    chart: RunsChart
+    queue_length: int | None
+    workers: Check
+    beat: Check
+
+    @property
+    def source_count(self) -> int:
+        return sum(len(group.sources) for group in self.groups)
+
+
+def dashboard_build(*, now: dt.datetime | None = None) -> Dashboard:
+    """Everything the dashboard shows: two database queries, and a few Redis commands."""
+    now = now or timezone.now()
+    sources = list(
+        Source.objects.with_health(now).with_counts(now).with_last_runs(LAST_RUNS).order_by("name")
+    )
+    groups = [
+        HealthGroup(
+            health=health,
+            label=label,
+            help_text=help_text,
+            sources=[source for source in sources if source.health == health],
+        )
+        for health, label, help_text in HEALTH_GROUPS
+    ]
+    return Dashboard(
+        now=now,
+        groups=groups,
+        chart=runs_chart(runs_per_hour(now=now)),
+        queue_length=broker_queue_length(),
+        workers=check_workers(),
+        beat=check_beat(now=now),
+    )
