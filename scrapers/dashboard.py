@@ -182,7 +182,7 @@ def _nice_step(maximum: int, lines: int = 4) -> int:
     return 10 * magnitude
 
 
-def runs_chart(buckets: list[HourBucket], *, width: int = 760, height: int = 220) -> RunsChart:
+def runs_chart(buckets: list[HourBucket], *, width: int = 900, height: int = 220) -> RunsChart:
     left, right, top, bottom = 44, width - 8, 12, height - 28
     step = _nice_step(max((b.total for b in buckets), default=0))
     top_value = step * max(1, math.ceil(max((b.total for b in buckets), default=0) / step))

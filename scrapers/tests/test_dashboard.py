@@ -120,13 +120,13 @@ def test_staff_see_sources_grouped_by_health_with_last_runs_counts_and_errors(ad
     failing_row = row(html, failing)
     badges = [li["class"][1] for li in failing_row.select("ol.ops-runs li")]
     assert badges == [f"ops-run--{status}" for status in statuses[:5]]
-    assert "HTTP 503 Service Unavailable" in failing_row.get_text()
+    error = soup.find(id=f"source-{failing.pk}-error").get_text(" ", strip=True)
+    assert error == "Last error: HTTP 503 Service Unavailable from the editor"
+    assert soup.find(id=f"source-{ok.pk}-error") is None
     cells = [cell.get_text(" ", strip=True) for cell in failing_row.find_all("td")]
-    assert cells[1] == "02/03 07:30"  # last success, Paris time
-    assert cells[2] == "4"
-    assert cells[4] == "02/03 13:10"  # next run
+    assert cells[1:4] == ["02/03 07:30", "4", "02/03 13:10"]  # last success, failures, next run (Paris)
     ok_cells = [cell.get_text(strip=True) for cell in row(html, ok).find_all("td")]
-    assert ok_cells[5:7] == ["2", "2"]  # town halls, upcoming slots
+    assert ok_cells[4:6] == ["2", "2"]  # town halls, upcoming slots
     assert "never run" in row(html, stale).get_text()
     assert "Resume" in row(html, paused).get_text()
     assert "Pause" in row(html, ok).get_text()
