@@ -227,15 +227,12 @@ def runs_chart(buckets: list[HourBucket], *, width: int = 900, height: int = 220
     )
 
 
+# Problems first. What each health means is SourceQuerySet's docstring (scrapers/models.py).
 HEALTH_GROUPS = [
-    (SourceHealth.FAILING, "Failing", "HEALTH_SOURCE_FAILURES failed runs in a row or more."),
-    (
-        SourceHealth.STALE,
-        "Stale",
-        "No success for HEALTH_SOURCE_STALE_INTERVALS of their intervals (since creation if never).",
-    ),
-    (SourceHealth.OK, "OK", "Active, succeeding recently."),
-    (SourceHealth.PAUSED, "Paused or disabled", "Not scraped on schedule; never failing nor stale."),
+    (SourceHealth.FAILING, "Failing"),
+    (SourceHealth.STALE, "Stale"),
+    (SourceHealth.OK, "OK"),
+    (SourceHealth.PAUSED, "Paused or disabled"),
 ]
 
 
@@ -243,7 +240,6 @@ HEALTH_GROUPS = [
 class HealthGroup:
     health: str
     label: str
-    help_text: str
     sources: list[Source]
 
 
@@ -268,13 +264,8 @@ def dashboard_build(*, now: dt.datetime | None = None) -> Dashboard:
         Source.objects.with_health(now).with_counts(now).with_last_runs(LAST_RUNS).order_by("name")
     )
     groups = [
-        HealthGroup(
-            health=health,
-            label=label,
-            help_text=help_text,
-            sources=[source for source in sources if source.health == health],
-        )
-        for health, label, help_text in HEALTH_GROUPS
+        HealthGroup(health=health, label=label, sources=[s for s in sources if s.health == health])
+        for health, label in HEALTH_GROUPS
     ]
     return Dashboard(
         now=now,
