@@ -120,14 +120,7 @@ class AntsConnector(Connector):
         return f"{self.spec.base_url.rstrip('/')}/{endpoint}"
 
     def _batch_size(self) -> int:
-        raw = self.config.get("batch_size", DEFAULT_BATCH_SIZE)
-        try:
-            size = int(raw)
-        except (TypeError, ValueError):
-            raise ConnectorError(f"config 'batch_size' must be an integer, got {raw!r}") from None
-        if not 1 <= size <= 100:
-            raise ConnectorError(f"config 'batch_size' must be between 1 and 100, got {size}")
-        return size
+        return self.config_int("batch_size", default=DEFAULT_BATCH_SIZE, minimum=1, maximum=100) or 1
 
     def discover(self) -> list[MeetingPointData]:
         try:

@@ -136,6 +136,19 @@ class Connector:
     def config(self) -> dict[str, Any]:
         return self.spec.config
 
+    def config_int(self, key: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
+        """config[key] as a whole number within bounds; `default` when absent or empty."""
+        raw = self.config.get(key)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"config '{key}' must be an integer, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise ConnectorError(f"config '{key}' must be between {minimum} and {maximum}, got {value}")
+        return value
+
     def configured_reasons(self) -> list[str]:
         """config["reasons"] (a subset of REASONS), all three when absent."""
         raw = self.config.get("reasons")

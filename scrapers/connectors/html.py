@@ -83,12 +83,7 @@ class HtmlConnector(TownHallConnector):
         return value
 
     def _people_max(self) -> int | None:
-        raw = self.config.get("people_max")
-        if raw in (None, ""):
-            return None
-        if not str(raw).isdigit() or not 1 <= int(raw) <= 20:
-            raise ConnectorError(f"config 'people_max' must be an integer from 1 to 20, got {raw!r}")
-        return int(raw)
+        return self.config_int("people_max", default=None, minimum=1, maximum=20)
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()

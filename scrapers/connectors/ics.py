@@ -37,16 +37,7 @@ class IcsConnector(TownHallConnector):
     label = "iCalendar feed of free slots (one town hall)"
 
     def _people_max(self) -> int | None:
-        raw = self.config.get("people_max")
-        if raw in (None, ""):
-            return None
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ConnectorError(f"config 'people_max' must be an integer, got {raw!r}") from None
-        if not 1 <= value <= 20:
-            raise ConnectorError(f"config 'people_max' must be between 1 and 20, got {value}")
-        return value
+        return self.config_int("people_max", default=None, minimum=1, maximum=20)
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()

@@ -77,14 +77,7 @@ class RendezvousOnlineConnector(TownHallConnector):
         return town_hall.booking_url or town_hall.website
 
     def _max_weeks(self) -> int:
-        raw = self.config.get("max_weeks", DEFAULT_MAX_WEEKS)
-        try:
-            weeks = int(raw)
-        except (TypeError, ValueError):
-            raise ConnectorError(f"config 'max_weeks' must be an integer, got {raw!r}") from None
-        if not 1 <= weeks <= 52:
-            raise ConnectorError(f"config 'max_weeks' must be between 1 and 52, got {weeks}")
-        return weeks
+        return self.config_int("max_weeks", default=DEFAULT_MAX_WEEKS, minimum=1, maximum=52) or 1
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()

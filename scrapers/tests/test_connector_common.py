@@ -238,3 +238,23 @@ def test_a_slot_needs_an_aware_time_and_is_kept_in_paris_time() -> None:
         SlotData("1", dt.datetime(2026, 12, 1, 9, 0), "CNI", None, "")
     slot = SlotData("1", dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC), "CNI", None, "")
     assert slot.starts_at.isoformat() == "2026-12-01T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value", "reader"),
+    [
+        ("ants", "batch_size", "many", "_batch_size"),
+        ("ants", "batch_size", 0, "_batch_size"),
+        ("ics", "people_max", 21, "_people_max"),
+        ("html", "people_max", "deux", "_people_max"),
+        ("rendezvousonline", "max_weeks", 53, "_max_weeks"),
+    ],
+)
+def test_a_numeric_option_out_of_bounds_names_the_key(make_spec, kind, key, value, reader):
+    town_hall = {"external_id": "1", "name": "Mairie"}
+    spec = make_spec(kind, "http://127.0.0.1:9/", config={"town_hall": town_hall, key: value})
+    connector = get_connector(spec)
+
+    with pytest.raises(ConnectorError, match=f"config '{key}' must be"):
+        getattr(connector, reader)()
+    connector.close()
