@@ -6,6 +6,10 @@ from django.views.i18n import set_language
 
 from scrapers import ops_views
 
+admin.site.site_header = "rdvpasseport administration"
+admin.site.site_title = "rdvpasseport admin"
+admin.site.index_title = "Communes, town halls and booking sources"
+
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", ops_views.healthz, name="healthz"),
