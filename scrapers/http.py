@@ -35,7 +35,8 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3 import connection as urllib3_connection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from scrapers.connectors.base import ConnectorError
 
@@ -504,7 +505,9 @@ class HttpClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(chunk_size=65536):
+            # read1, not iter_content: iter_content waits for a whole chunk, so a server trickling a byte
+            # now and then (each within the read timeout) would hold the worker far past the deadline.
+            while chunk := response.raw.read1(65536, decode_content=True):
                 size += len(chunk)
                 self.bytes_received += len(chunk)
                 if size > self.max_bytes:
@@ -514,7 +517,7 @@ class HttpClient:
                 if time.monotonic() > deadline:
                     raise HttpTimeoutError(f"reading {url} took longer than {self.timeout * 2:g} s")
                 chunks.append(chunk)
-        except requests.RequestException as exc:
+        except (requests.RequestException, Urllib3Error) as exc:
             raise self._translate(exc, response.url) from None
         response._content = b"".join(chunks)
         response._content_consumed = True  # type: ignore[attr-defined]
@@ -542,7 +545,7 @@ class HttpClient:
         safe = self._safe_url(url)
         if isinstance(exc, requests.ConnectTimeout):
             return HttpTimeoutError(f"connecting to {safe} timed out after {self.timeout:g} s")
-        if isinstance(exc, requests.ReadTimeout):
+        if isinstance(exc, requests.ReadTimeout | ReadTimeoutError):
             return HttpTimeoutError(f"{safe} did not answer within {self.timeout:g} s")
         if isinstance(exc, requests.exceptions.SSLError):
             return HttpError(f"TLS error with {safe}: {self.redact(_first_line(exc))}")

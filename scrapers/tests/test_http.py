@@ -354,3 +354,23 @@ def test_https_goes_through_the_same_guard() -> None:
 
     with pytest.raises(HttpError, match="cannot connect to https://mairie.example:1/"):
         client(retries=0, resolver=lambda host, port: ["127.0.0.1"]).get("https://mairie.example:1/")
+
+
+def test_it_gives_up_on_a_server_trickling_its_body(httpserver: HTTPServer) -> None:
+    # Each byte comes well within the read timeout, but the body as a whole takes far longer than allowed.
+    def trickle(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(40):
+                time.sleep(0.05)
+                yield b" "
+
+        return Response(body(), content_type="application/json")
+
+    httpserver.expect_request("/trickle").respond_with_handler(trickle)
+    http = client(timeout=0.2)
+
+    with pytest.raises(HttpTimeoutError, match="took longer than 0.4 s"):
+        http.get(httpserver.url_for("/trickle"))
+
+    # Given up while the body was still coming, not after waiting for all of it.
+    assert http.bytes_received < 40
