@@ -53,7 +53,10 @@ def parse_rate(value: str) -> Rate | None:
     if not match:
         raise ValueError(f"Not a rate: {value!r} (expected like 30/m, 100/h, 10/5m or off)")
     count, multiplier, unit = match.groups()
-    return Rate(limit=int(count), window=int(multiplier or 1) * _UNIT_SECONDS[unit])
+    window = int(multiplier or 1) * _UNIT_SECONDS[unit]
+    if window == 0:  # "10/0m": a window of no time at all would divide by zero on every request
+        raise ValueError(f"Not a rate: {value!r} (the period must be longer than zero)")
+    return Rate(limit=int(count), window=window)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -9,10 +9,12 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import override_settings
 
-from rdvpasseport.ratelimit import Rate, client_key, parse_rate
+from rdvpasseport.ratelimit import Rate, RateLimitMiddleware, client_key, parse_rate
 from rdvpasseport.settings import base as base_settings
+from tests.test_deploy import clean_env, run_python
 
 # Paths with no view behind them (404): the limit applies before any view runs.
 TEST_RULES = [("search", ("/recherche-limitee",), "3/m"), ("api", ("/api/limitee",), "2/m")]
@@ -166,6 +168,18 @@ def test_rates_are_read_from_settings_text() -> None:
     assert parse_rate("off") is None
     with pytest.raises(ValueError):
         parse_rate("thirty per minute")
+
+
+def test_a_rate_over_a_zero_long_period_stops_the_start_instead_of_failing_every_search() -> None:
+    with pytest.raises(ValueError):
+        parse_rate("10/0m")
+    with override_settings(RATELIMITS=[("search", ("/recherche",), "10/0m")]), pytest.raises(ValueError):
+        RateLimitMiddleware(lambda request: HttpResponse())
+
+    result = run_python(["manage.py", "check"], clean_env(DEBUG="1", RATELIMIT_SEARCH="10/0m"))
+
+    assert result.returncode != 0
+    assert "RATELIMIT_SEARCH must look like" in result.stderr
 
 
 def test_ipv6_clients_are_limited_per_64_network() -> None:

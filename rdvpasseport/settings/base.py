@@ -322,7 +322,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # Rate limits per client address (rdvpasseport/ratelimit.py): "N/s", "N/m", "N/h", "N/d", "N/5m"...
 # or "off". Counted in Redis (Django's cache without it), in fixed windows.
-_RATE_PATTERN = r"^(off|\d+/\d*[smhd])$"
+_RATE_PATTERN = r"^(off|\d+/(?:[1-9]\d*)?[smhd])$"  # "10/0m" refused: a window of no time
 
 
 def _env_rate(name: str, default: str) -> str:
