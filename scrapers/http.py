@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -38,7 +38,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from scrapers.connectors.base import ConnectorError
+from scrapers.connectors.base import ConnectorError, redact_token
 
 logger = logging.getLogger(__name__)
 
@@ -343,10 +343,7 @@ class HttpClient:
 
     def redact(self, text: str) -> str:
         """Remove the token (raw or URL-encoded) from a message."""
-        if self._token:
-            for form in {self._token, quote(self._token, safe=""), quote(self._token)}:
-                text = text.replace(form, "[redacted]")
-        return text
+        return redact_token(text, self._token)
 
     # Public API.
 

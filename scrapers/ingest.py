@@ -15,7 +15,6 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,14 +22,13 @@ from django.utils import timezone
 
 from communes.models import Commune, PostalCode
 from communes.services import normalize_search_text
-from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData
+from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Reason, Slot, TownHall
 
 logger = logging.getLogger(__name__)
 
 ERROR_EXCERPT_CHARS = 2000
-REDACTED = "[redacted]"
 # A town hall's slots are shown as stale once this many source intervals passed without a good run.
 STALE_AFTER_INTERVALS = 3
 # Below this many slots in the last good run, an empty answer is plausible and not suspicious.
@@ -55,10 +53,7 @@ class SlotCounts:
 
 def error_excerpt(text: str, *, token: str = "", limit: int = ERROR_EXCERPT_CHARS) -> str:
     """The text with the source's token redacted (raw and URL-encoded), cut to `limit` characters."""
-    if token:
-        for variant in {token, quote(token, safe=""), quote_plus(token)}:
-            text = text.replace(variant, REDACTED)
-    text = text.strip()
+    text = redact_token(text, token).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

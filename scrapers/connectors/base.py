@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
 
 PARIS = ZoneInfo("Europe/Paris")
 REASONS: tuple[str, ...] = ("CNI", "PASSPORT", "CNI-PASSPORT")
+REDACTED = "[redacted]"
+
+
+def redact_token(text: str, token: str) -> str:
+    """The text without the token, written raw or URL-encoded (in a path, or a query string's form)."""
+    if token:
+        # Longest first: no variant is left half-replaced by a shorter one.
+        for form in sorted({token, quote(token, safe=""), quote(token), quote_plus(token)}, key=len)[::-1]:
+            text = text.replace(form, REDACTED)
+    return text
 
 
 @dataclass(frozen=True)

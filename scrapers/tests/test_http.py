@@ -374,3 +374,15 @@ def test_it_gives_up_on_a_server_trickling_its_body(httpserver: HTTPServer) -> N
 
     # Given up while the body was still coming, not after waiting for all of it.
     assert http.bytes_received < 40
+
+
+def test_it_hides_a_token_sent_form_encoded_in_a_query_string(httpserver: HTTPServer) -> None:
+    token = "s3cr3t t0ken/value"
+    httpserver.expect_request("/echo").respond_with_data("no", status=403)
+    http = client(token=token)
+
+    with pytest.raises(HttpStatusError) as excinfo:
+        http.get(httpserver.url_for("/echo"), params={"apikey": token})
+
+    assert "s3cr3t+t0ken" not in str(excinfo.value)
+    assert "apikey=[redacted]" in str(excinfo.value)
