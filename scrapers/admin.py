@@ -24,7 +24,14 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from scrapers.dashboard import Operation, dashboard_build, sources_operate
-from scrapers.models import MeetingPoint, ScrapeRun, Source, SourceHealth
+from scrapers.models import (
+    DISCOVERY_INTERVAL_HOURS_MAX,
+    INTERVAL_MINUTES_MAX,
+    MeetingPoint,
+    ScrapeRun,
+    Source,
+    SourceHealth,
+)
 
 DASHBOARD_ORIGIN = "from the ops dashboard"
 CHANGELIST_ORIGIN = "from the source list"
@@ -211,6 +218,16 @@ class SourceAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The same bounds as the sources file: beyond them the dates computed from an interval overflow.
+        maximum = {
+            "interval_minutes": INTERVAL_MINUTES_MAX,
+            "discovery_interval_hours": DISCOVERY_INTERVAL_HOURS_MAX,
+        }.get(db_field.name)
+        if maximum is not None:
+            kwargs["max_value"] = maximum
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         return super().get_queryset(request).with_health().with_counts()  # type: ignore[attr-defined]

@@ -14,6 +14,11 @@ from django.utils import timezone
 
 from slots.models import TownHall
 
+# Upper bounds of a source's intervals, for the admin form and the sources file (larger ones would overflow
+# the dates and the integer arithmetic computed from them).
+INTERVAL_MINUTES_MAX = 7 * 24 * 60
+DISCOVERY_INTERVAL_HOURS_MAX = 24 * 30
+
 
 class SourceHealth(models.TextChoices):
     OK = "ok", "OK"

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from scrapers.connectors.base import ConnectorError, FetchResult, MeetingPointData, SourceSpec
 from scrapers.ingest import error_excerpt, source_ingest
-from scrapers.models import MeetingPoint, ScrapeRun, Source
+from scrapers.models import (
+    DISCOVERY_INTERVAL_HOURS_MAX,
+    INTERVAL_MINUTES_MAX,
+    MeetingPoint,
+    ScrapeRun,
+    Source,
+)
 from slots.models import Slot
 
 logger = logging.getLogger(__name__)
@@ -396,8 +402,8 @@ def _source_values(
             values["token"] = environ[variable]
 
     for key, minimum, maximum in (
-        ("interval_minutes", 1, 7 * 24 * 60),
-        ("discovery_interval_hours", 1, 24 * 30),
+        ("interval_minutes", 1, INTERVAL_MINUTES_MAX),
+        ("discovery_interval_hours", 1, DISCOVERY_INTERVAL_HOURS_MAX),
         ("max_documents", 1, 6),
     ):
         if key in entry:

@@ -181,6 +181,22 @@ def test_the_kind_must_be_a_known_connector(admin_client):
     assert source.kind == "ants"
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("interval_minutes", "2000000000"), ("discovery_interval_hours", "2000000000")]
+)
+def test_intervals_beyond_the_sources_file_bounds_are_refused(admin_client, field, value):
+    # Accepted, such an interval would overflow every date computed from it and break the source list.
+    source = make_source()
+
+    response = post_source(admin_client, source, **{field: value})
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    source.refresh_from_db()
+    assert getattr(source, field) != int(value)
+    assert changelist(admin_client).status_code == 200
+
+
 def test_run_now_enqueues_after_commit_says_so_and_is_logged(
     admin_client, admin_user, django_capture_on_commit_callbacks, broker
 ):
