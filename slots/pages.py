@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -155,7 +156,7 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
         "accessibility": accessibility_text(commune.accessibility if commune else ""),
         "alternatives": alternatives[:ALTERNATIVES],
         "alternatives_radius_km": ALTERNATIVES_RADIUS_KM,
-        "search_query": commune.insee if commune else town_hall.postcode,
+        "search_url": _search_url(commune, motif=motif, postcode=town_hall.postcode),
     }
     context["tel_href"] = tel_href(context["phone"])
     return render(request, "slots/town_hall.html", context)
@@ -198,6 +199,7 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
         "now": now,
         "motif": motif,
         "tabs": _reason_tabs(motif, None),
+        "search_url": _search_url(commune, motif=motif),
     }
     return render(request, "slots/commune.html", context)
 
@@ -266,6 +268,21 @@ def _get_town_hall_or_404(pk: int) -> TownHall:
         return TownHall.objects.active().select_related("commune__department").get(pk=pk)
     except TownHall.DoesNotExist:
         raise Http404("No active town hall with this id") from None
+
+
+def _search_url(commune: Commune | None, *, motif: str, postcode: str = "") -> str:
+    """The search around a commune (or else a postcode), "" when neither is known.
+
+    The commune goes by name and INSEE code, as the autocomplete sends it: its INSEE code alone would be
+    read as a postcode, and about 3,000 INSEE codes are also the postcode of other communes.
+    """
+    if commune is not None:
+        params = {"q": commune.name, "insee": commune.insee}
+    elif postcode:
+        params = {"q": postcode}
+    else:
+        return ""
+    return f"{reverse('slots:search')}?{urlencode({**params, 'motif': motif})}"
 
 
 def _motif(request: HttpRequest) -> tuple[str, Reason]:

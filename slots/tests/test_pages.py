@@ -185,7 +185,23 @@ def test_town_hall_page_offers_the_nearest_other_town_halls_with_their_next_slot
     )
     assert "(données anciennes)" in alternatives
     assert "Pas de réservation en ligne suivie : appelez la mairie." in alternatives
-    assert 'href="/recherche?q=92024&amp;motif=passeport"' in alternatives
+    assert 'href="/recherche?q=Clichy&amp;insee=92024&amp;motif=passeport"' in alternatives
+
+
+def test_town_hall_page_compares_around_its_commune_even_when_the_insee_code_is_another_postcode(
+    client, frozen_now
+):
+    # Ferney-Voltaire's INSEE code, 01160, is the postcode of Neuville-sur-Ain, 60 km away.
+    ferney = make_commune("01160", name="Ferney-Voltaire", department="01", lat=46.2558, lon=6.1081)
+    make_commune("01267", name="Neuville-sur-Ain", postcodes=("01160",), department="01", lat=46.07, lon=5.38)
+    town_hall = make_town_hall(name="Mairie de Ferney-Voltaire", commune=ferney, lat=46.2558, lon=6.1081)
+    html = get(client, f"/mairie/{town_hall.pk}")
+    compare_url = re.search(r'href="(/recherche\?[^"]*)">Comparer toutes les mairies autour', html)[1]
+
+    results = get(client, compare_url.replace("&amp;", "&"))
+
+    assert "à moins de 20 km de Ferney-Voltaire" in results
+    assert "Mairie de Ferney-Voltaire" in results
 
 
 def test_town_hall_page_offers_five_alternatives_at_most_nearest_first(client, clichy):
@@ -263,7 +279,7 @@ def test_commune_page_lists_its_town_halls_with_their_next_slot(client, clichy):
     assert f'href="/mairie/{annex.pk}"' in html
     assert '<time datetime="2026-12-01T09:00:00+01:00">mardi 1 décembre 2026 à 09:00</time>' in html
     assert "Aucun créneau libre en ligne pour l’instant." in html
-    assert 'href="/recherche?q=92024&amp;motif=passeport"' in html
+    assert 'href="/recherche?q=Clichy&amp;insee=92024&amp;motif=passeport"' in html
     assert 'href="/departement/92"' in html
 
 
@@ -272,7 +288,7 @@ def test_commune_page_follows_the_reason_asked_for(client, clichy):
 
     assert '<time datetime="2026-12-03T11:00:00+01:00">' in html
     assert f'href="/mairie/{clichy.town_hall.pk}?motif=cni"' in html
-    assert 'href="/recherche?q=92024&amp;motif=cni"' in html
+    assert 'href="/recherche?q=Clichy&amp;insee=92024&amp;motif=cni"' in html
 
 
 def test_commune_without_town_hall_offers_the_nearest_equipped_ones(client, clichy):
@@ -287,7 +303,7 @@ def test_commune_without_town_hall_offers_the_nearest_equipped_ones(client, clic
         "Mairie de Clichy",  # 3.27 km
     ]
     assert "Levallois-Perret · à 1,7 km" in html
-    assert 'href="/recherche?q=92051&amp;motif=passeport"' in html
+    assert 'href="/recherche?q=Neuilly-sur-Seine&amp;insee=92051&amp;motif=passeport"' in html
 
 
 def test_commune_without_location_or_neighbours_still_offers_the_search(client, db):
@@ -296,7 +312,7 @@ def test_commune_without_location_or_neighbours_still_offers_the_search(client, 
     html = get(client, "/commune/92999")
 
     assert "Aucune mairie équipée connue à moins de 30 km." in html
-    assert 'href="/recherche?q=92999&amp;motif=passeport"' in html
+    assert 'href="/recherche?q=Lieu-Perdu&amp;insee=92999&amp;motif=passeport"' in html
 
 
 def test_divided_city_lists_its_arrondissements_and_their_town_halls(client, frozen_now):

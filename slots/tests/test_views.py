@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 
 from slots.models import Reason
 from slots.tests.conftest import NOW
-from slots.tests.factories import make_slot, make_town_hall, paris
+from slots.tests.factories import make_commune, make_slot, make_town_hall, paris
 from slots.views import checked_text
 
 pytestmark = pytest.mark.django_db
@@ -680,8 +680,8 @@ def test_ambiguous_name_lists_communes_to_choose(client, homonyms, django_assert
     assert response.status_code == 200
     html = response.content.decode()
     assert "Plusieurs communes correspondent" in html
-    assert '<a href="/recherche?q=93066&amp;motif=cni">Saint-Denis</a>' in html
-    assert '<a href="/recherche?q=11339&amp;motif=cni">Saint-Denis</a>' in html
+    assert '<a href="/recherche?q=Saint-Denis&amp;motif=cni&amp;insee=93066">Saint-Denis</a>' in html
+    assert '<a href="/recherche?q=Saint-Denis&amp;motif=cni&amp;insee=11339">Saint-Denis</a>' in html
     assert "(93, 93200)" in html
     assert '<li id="mairie-' not in html
 
@@ -702,8 +702,28 @@ def test_shared_postcode_says_where_the_search_starts(client, shared_postcode, f
 
     assert "à moins de 10 km de Montereau-Fault-Yonne (77130)" in heading(html)
     assert "la recherche part de Montereau-Fault-Yonne" in html
-    assert '<a href="/recherche?q=77059&amp;rayon=10">Cannes-Écluse</a>' in html
-    assert '<a href="/recherche?q=77483&amp;rayon=10">Varennes-sur-Seine</a>' in html
+    assert '<a href="/recherche?q=Cannes-%C3%89cluse&amp;rayon=10&amp;insee=77059">Cannes-Écluse</a>' in html
+    assert (
+        '<a href="/recherche?q=Varennes-sur-Seine&amp;rayon=10&amp;insee=77483">Varennes-sur-Seine</a>'
+        in html
+    )
+
+
+def test_another_commune_of_the_postcode_is_searched_even_when_its_insee_code_is_another_postcode(
+    client, frozen_now
+):
+    # Ferney-Voltaire's INSEE code, 01160, is the postcode of Neuville-sur-Ain, 60 km away.
+    make_commune("01281", name="Ornex", postcodes=("01210",), department="01", population=20_000)
+    make_commune(
+        "01160", name="Ferney-Voltaire", postcodes=("01210",), department="01", lat=46.2558, lon=6.1081
+    )
+    make_commune("01267", name="Neuville-sur-Ain", postcodes=("01160",), department="01", lat=46.07, lon=5.38)
+    html = search(client, q="01210").content.decode()
+    link = re.search(r'<a href="(/recherche\?[^"]*)">Ferney-Voltaire</a>', html)[1]
+
+    html = client.get(link.replace("&amp;", "&")).content.decode()
+
+    assert "à moins de 20 km de Ferney-Voltaire" in heading(html)
 
 
 def test_search_without_town_hall_in_range_says_so(client, clichy):
