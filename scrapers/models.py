@@ -252,9 +252,6 @@ class Source(models.Model):
             return SourceHealth.STALE
         return SourceHealth.OK
 
-    def is_failing(self) -> bool:
-        return self.health == SourceHealth.FAILING
-
     def last_runs(self) -> list[tuple[str, dt.datetime]]:
         """(status, started_at) of the last runs annotated by SourceQuerySet.with_last_runs(), latest first."""
         runs = []

@@ -221,12 +221,6 @@ class TownHallConnector(Connector):
     def discover(self) -> list[MeetingPointData]:
         return self.town_halls()
 
-    def default_booking_url(self, meeting_point_id: str) -> str:
-        for town_hall in self.town_halls():
-            if town_hall.external_id == meeting_point_id:
-                return town_hall.booking_url or town_hall.website
-        return ""
-
 
 def meeting_point_from_config(item: Any) -> MeetingPointData:
     if not isinstance(item, dict):

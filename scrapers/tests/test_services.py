@@ -7,7 +7,7 @@ import time_machine
 from werkzeug import Response
 
 from scrapers.connectors.ants import AntsConnector
-from scrapers.models import MeetingPoint, ScrapeRun, Source
+from scrapers.models import MeetingPoint, ScrapeRun, Source, SourceHealth
 from scrapers.services import backoff_delay, slots_purge, source_scrape, sources_dispatch
 from scrapers.tests.factories import (
     TOKEN,
@@ -211,7 +211,7 @@ def test_the_circuit_breaker_backs_off_after_three_failures_in_a_row(ants):
     source.refresh_from_db()
     assert source.consecutive_failures == 5
     assert source.next_run_at == NOW + dt.timedelta(minutes=20)
-    assert source.is_failing()
+    assert source.health == SourceHealth.FAILING
 
 
 def test_a_success_closes_the_circuit_breaker(ants):
