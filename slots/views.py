@@ -31,6 +31,7 @@ from communes.services import (
     normalize_search_text,
 )
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, latest_end_date, paris_today
+from slots.pages import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
 
 # Days shown in each result's strip of slot counts, from today.
@@ -64,6 +65,7 @@ class ResultRow:
 
     result: SearchResult
     checked: str  # "vérifié il y a 4 min", empty when never checked
+    tel: str  # the phone's tel: link, empty when it holds no number
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,10 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
 
 
 def _rows(results: list[SearchResult]) -> list[ResultRow]:
-    return [ResultRow(result=result, checked=checked_text(result.data_age)) for result in results]
+    return [
+        ResultRow(result=result, checked=checked_text(result.data_age), tel=tel_href(result.town_hall.phone))
+        for result in results
+    ]
 
 
 def _results_shown(query: QueryDict) -> int:

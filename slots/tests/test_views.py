@@ -196,6 +196,15 @@ def test_town_halls_without_slot_come_after_with_their_phone_and_website(client,
     assert "Réserver" not in asnieres
 
 
+def test_a_phone_written_with_dots_and_words_still_gets_a_dialable_link(client, clichy):
+    clichy.town_hall.phone = "01.47.15.30.00 (accueil)"
+    clichy.town_hall.save()
+
+    item = result_item(search(client, q="92110").content.decode(), clichy.town_hall)
+
+    assert '<a href="tel:0147153000">01.47.15.30.00 (accueil)</a>' in item
+
+
 def test_results_live_region_has_a_heading_with_the_count(client, clichy):
     html = search(client, q="92110").content.decode()
 
