@@ -584,10 +584,12 @@ def _excerpt(content: bytes) -> str:
 def _first_line(exc: BaseException) -> str:
     # urllib3 wraps the root cause in several layers; the innermost one is the informative one.
     root: BaseException = exc
+    seen = {id(root)}
     while True:
         nxt = getattr(root, "reason", None) or root.__cause__ or root.__context__
-        if not isinstance(nxt, BaseException) or nxt is root:
+        if not isinstance(nxt, BaseException) or id(nxt) in seen:  # a chain may loop back
             break
+        seen.add(id(nxt))
         root = nxt
     text = str(root) or type(root).__name__
     return text.splitlines()[0] if text else type(root).__name__

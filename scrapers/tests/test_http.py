@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ from scrapers.http import (
     HttpStatusError,
     HttpTimeoutError,
     ResponseTooLargeError,
+    _first_line,
     forbidden_reason,
 )
 from scrapers.throttle import HostBusyError, RedisHostLimiter
@@ -386,3 +388,15 @@ def test_it_hides_a_token_sent_form_encoded_in_a_query_string(httpserver: HTTPSe
 
     assert "s3cr3t+t0ken" not in str(excinfo.value)
     assert "apikey=[redacted]" in str(excinfo.value)
+
+
+def test_an_error_chain_looping_back_on_itself_still_gives_a_message() -> None:
+    outer, inner = OSError("outer"), OSError("connection reset by peer")
+    outer.__cause__, inner.__cause__ = inner, outer
+    answer: list[str] = []
+    worker = threading.Thread(target=lambda: answer.append(_first_line(outer)), daemon=True)
+
+    worker.start()
+    worker.join(timeout=5)
+
+    assert answer == ["connection reset by peer"]
