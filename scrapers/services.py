@@ -117,7 +117,8 @@ def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
         result.http_calls = connector.http.calls
         result.bytes_received = connector.http.bytes_received
         source_ingest(source=source, meeting_points=meeting_points, result=result, run=run, now=now)
-        if meeting_points is not None:
+        # Only a successful run stores what discovery found: after any other, discover again next time.
+        if meeting_points is not None and run.status == ScrapeRun.Status.SUCCESS:
             Source.objects.filter(pk=source.pk).update(last_discovery_at=now)
     finally:
         run.http_calls = connector.http.calls

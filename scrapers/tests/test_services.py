@@ -145,6 +145,22 @@ def test_discovery_runs_again_once_its_interval_is_over(ants):
     assert MeetingPoint.objects.filter(source=source).count() == 2
 
 
+def test_meeting_points_discovered_by_a_suspicious_run_are_discovered_again_next_run(ants):
+    # The suspicious run stores nothing, its discovery included: the next run must not wait a whole
+    # discovery interval to learn about the new meeting point.
+    unreadable = [{"datetime": "soon", "callback_url": "https://rdv.example/x"}] * 6
+    serve(ants, {"101": unreadable})
+    source = ants_source(ants, last_discovery_at=NOW - dt.timedelta(hours=25), discovery_interval_hours=24)
+    make_meeting_point(source, "101")
+
+    run = source_scrape(source_id=source.pk, now=NOW)
+
+    assert run.status == ScrapeRun.Status.SUSPICIOUS
+    assert MeetingPoint.objects.filter(source=source).count() == 1
+    source.refresh_from_db()
+    assert source.last_discovery_at == NOW - dt.timedelta(hours=25)
+
+
 def test_a_failed_discovery_falls_back_on_known_meeting_points(ants):
     ants.expect_request("/api/getManagedMeetingPoints").respond_with_data("oops", status=401)
     ants.expect_request("/api/availableTimeSlots").respond_with_json(
