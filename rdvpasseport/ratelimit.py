@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from prometheus_client import Counter
 
@@ -137,6 +138,12 @@ def rule_for(path: str) -> tuple[str, Rate] | None:
 
 
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    # The limit answers before LocaleMiddleware has run: choose the language the same way it would.
+    with translation.override(translation.get_language_from_request(request)):
+        return _too_many_requests(request, retry_after=retry_after)
+
+
+def _too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
     message = ngettext(
         "Trop de requêtes : merci de réessayer dans %(seconds)d seconde.",
         "Trop de requêtes : merci de réessayer dans %(seconds)d secondes.",

@@ -11,6 +11,7 @@ import time_machine
 from django.conf import settings
 from django.http import HttpResponse
 from django.test import override_settings
+from django.utils import translation
 
 from rdvpasseport.ratelimit import Rate, RateLimitMiddleware, client_key, parse_rate
 from rdvpasseport.settings import base as base_settings
@@ -51,6 +52,24 @@ def test_the_request_past_the_limit_gets_a_french_429_page_with_retry_after(clie
     assert "Trop de requêtes" in page
     assert "Merci de patienter 55 secondes" in page
     assert "<html" in page  # the site's layout, not a bare error
+
+
+@pytest.mark.django_db
+def test_the_429_speaks_the_language_the_citizen_chose(client) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with time_machine.travel(START, tick=False):
+        for _ in range(3):
+            client.get("/recherche-limitee")
+        translation.activate("fr")  # what the thread's previous request, from somebody else, left
+        page = client.get("/recherche-limitee").content.decode()
+        for _ in range(2):
+            client.get("/api/limitee")
+        translation.activate("fr")
+        api = client.get("/api/limitee")
+
+    assert '<html lang="en">' in page
+    assert "Too many requests" in page
+    assert api.json()["error"] == "Too many requests: please try again in 55 seconds."
 
 
 @pytest.mark.django_db
