@@ -164,22 +164,22 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
     shown = _results_shown(query)
     with_slot = [result for result in results if result.has_slot]
     without_slot = [result for result in results if not result.has_slot]
-    hidden = max(len(with_slot) - shown, 0) + max(len(without_slot) - shown, 0)
-    with_slot, without_slot = with_slot[:shown], without_slot[:shown]
+    listed_with_slot, listed_without_slot = with_slot[:shown], without_slot[:shown]
+    hidden = len(with_slot) + len(without_slot) - len(listed_with_slot) - len(listed_without_slot)
     context: dict[str, Any] = {
         "origin": origin,
         "others": others,
         "results": results,
-        "with_slot": _rows(with_slot),
-        "without_slot": _rows(without_slot),
-        "with_slot_count": sum(result.has_slot for result in results),
-        "without_slot_count": sum(not result.has_slot for result in results),
+        "with_slot": _rows(listed_with_slot),
+        "without_slot": _rows(listed_without_slot),
+        "with_slot_count": len(with_slot),
+        "without_slot_count": len(without_slot),
         "hidden_count": hidden,
         "more_url": _search_url(query, nombre=shown + RESULTS_PAGE) if hidden else "",
         "end_date": end_date,
         "sorts": _sort_links(query, form),
         "compromise_km": int(COMPROMISE_KM_PER_DAY),
-        "map_data": _map_data(origin, with_slot + without_slot),
+        "map_data": _map_data(origin, listed_with_slot + listed_without_slot),
     }
     if not with_slot:
         context["widenings"] = _widenings(query, form, origin, now=now)
