@@ -61,7 +61,7 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
         source = Source.objects.get(pk=source_id)
         run = ScrapeRun.objects.create(source=source, started_at=now)
         try:
-            _scrape(source=source, run=run, now=now)
+            _scrape(source=source, run=run, now=now, lease_until=lease_until)
         except ConnectorError as exc:
             _run_failed(source=source, run=run, message=str(exc))
         except SoftTimeLimitExceeded:
@@ -84,7 +84,7 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
             logger.warning("Source %s: could not release the claim; it expires at %s", source_id, lease_until)
 
 
-def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
+def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt.datetime) -> None:
     from scrapers.connectors import get_connector
 
     connector = get_connector(SourceSpec.from_source(source))
@@ -116,7 +116,20 @@ def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime) -> None:
         # The run counts every request, discovery included.
         result.http_calls = connector.http.calls
         result.bytes_received = connector.http.bytes_received
-        source_ingest(source=source, meeting_points=meeting_points, result=result, run=run, now=now)
+        with transaction.atomic():
+            # The thread pool enforces no time limit: a scrape that outlived its claim may have been
+            # overtaken by another worker, whose fresher slots its older answer must not replace. The row
+            # lock keeps the claim ours until the slots are written.
+            if (
+                not Source.objects.select_for_update()
+                .filter(pk=source.pk, claimed_until=lease_until)
+                .exists()
+            ):
+                raise ConnectorError(
+                    "The claim on this source expired before the scrape finished (SCRAPE_TIME_LIMIT) and "
+                    "another worker took it over: nothing was stored"
+                )
+            source_ingest(source=source, meeting_points=meeting_points, result=result, run=run, now=now)
         # Only a successful run stores what discovery found: after any other, discover again next time.
         if meeting_points is not None and run.status == ScrapeRun.Status.SUCCESS:
             Source.objects.filter(pk=source.pk).update(last_discovery_at=now)

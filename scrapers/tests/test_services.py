@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
+from django.db import connection
 from werkzeug import Response
 
 from scrapers.connectors.ants import AntsConnector
@@ -215,6 +217,31 @@ def test_an_unexpected_error_of_a_connector_is_recorded_as_a_failed_run(ants, mo
     source.refresh_from_db()
     assert source.consecutive_failures == 1
     assert source.claimed_until is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scrape_that_outlived_its_claim_stores_nothing(ants):
+    source = ants_source(ants, last_discovery_at=NOW)
+    make_meeting_point(source, "101")
+    taken_over_until = NOW + dt.timedelta(hours=1)
+
+    def slow_answer(request):
+        # Meanwhile the claim ran out and another worker claimed the source.
+        Source.objects.filter(pk=source.pk).update(claimed_until=taken_over_until)
+        connection.close()  # this server thread's own connection
+        return Response(
+            json.dumps(slots_payload(**{"101": ["2026-12-03T10:00"]})), mimetype="application/json"
+        )
+
+    ants.expect_request("/api/availableTimeSlots").respond_with_handler(slow_answer)
+
+    run = source_scrape(source_id=source.pk, now=NOW)
+
+    assert run.status == ScrapeRun.Status.FAILED
+    assert "claim on this source expired" in run.error
+    assert not Slot.objects.exists()
+    source.refresh_from_db()
+    assert source.claimed_until == taken_over_until  # the other worker's claim is left alone
 
 
 def test_the_circuit_breaker_backs_off_after_three_failures_in_a_row(ants):
