@@ -28,6 +28,14 @@ class TownHallQuerySet(models.QuerySet["TownHall"]):
     def in_bbox(self, *, min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> TownHallQuerySet:
         return self.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
 
+    def with_next_slot(self, slots: SlotQuerySet) -> TownHallQuerySet:
+        """Annotate `next_slot_at` and `next_slot_url`: each town hall's first slot among `slots`, if any."""
+        first = slots.filter(town_hall=models.OuterRef("pk")).order_by("starts_at")
+        return self.annotate(
+            next_slot_at=models.Subquery(first.values("starts_at")[:1]),
+            next_slot_url=models.Subquery(first.values("booking_url")[:1]),
+        )
+
 
 class TownHall(models.Model):
     name = models.CharField(max_length=255)

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from communes.models import Commune, Department
 from slots.forms import DEFAULT_MOTIF, MOTIFS
-from slots.models import Reason, Slot, TownHall, TownHallQuerySet
+from slots.models import Reason, Slot, TownHall
 from slots.search import SearchResult, Sort, paris_day_start, town_halls_search
 
 # Slots listed on a town-hall page: today and the next four weeks, Paris days.
@@ -174,7 +174,8 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
 
     arrondissements = list(commune.arrondissements.order_by("insee"))
     town_halls = list(
-        _with_next_slot(TownHall.objects.active(), reason=reason, now=now)
+        TownHall.objects.active()
+        .with_next_slot(Slot.objects.for_reason(reason).upcoming(now))
         .filter(commune__in=[commune, *arrondissements])
         .select_related("commune")
         .order_by("commune__insee", "name")
@@ -214,7 +215,8 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     motif, reason = _motif(request)
     now = timezone.now()
     town_halls = list(
-        _with_next_slot(TownHall.objects.active(), reason=reason, now=now)
+        TownHall.objects.active()
+        .with_next_slot(Slot.objects.for_reason(reason).upcoming(now))
         .filter(commune__department=department)
         .select_related("commune")
         .order_by("commune__search_name", "commune__insee", "name")
@@ -304,17 +306,6 @@ def _reason_tabs(selected: str, counts: dict[str, int] | None) -> list[ReasonTab
         )
         for motif, label in REASON_CHOICES
     ]
-
-
-def _with_next_slot(town_halls: TownHallQuerySet, *, reason: Reason, now: dt.datetime) -> TownHallQuerySet:
-    """Annotate `next_slot_at` and `next_slot_url`: the first upcoming slot for `reason`, if any."""
-    first = (
-        Slot.objects.filter(town_hall=OuterRef("pk")).for_reason(reason).upcoming(now).order_by("starts_at")
-    )
-    return town_halls.annotate(
-        next_slot_at=Subquery(first.values("starts_at")[:1]),
-        next_slot_url=Subquery(first.values("booking_url")[:1]),
-    )
 
 
 def _slot_days(slots: list[Slot], *, default_url: str) -> list[SlotDay]:

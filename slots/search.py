@@ -170,19 +170,21 @@ def town_halls_search(
 
     matching = _matching_slots(
         reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
-    ).filter(town_hall=OuterRef("pk"))
-    first = matching.order_by("starts_at")
-    count = matching.order_by().values("town_hall").annotate(n=Count("pk")).values("n")
+    )
+    count = (
+        matching.filter(town_hall=OuterRef("pk"))
+        .order_by()
+        .values("town_hall")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 
     town_halls = (
         _town_halls_around(lat=lat, lon=lon, radius_km=radius_km)
         .select_related("commune")
         .order_by()  # ranked in Python below
-        .annotate(
-            next_slot_at=Subquery(first.values("starts_at")[:1]),
-            next_slot_url=Subquery(first.values("booking_url")[:1]),
-            slots_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
-        )
+        .with_next_slot(matching)
+        .annotate(slots_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)))
     )
 
     results = []
