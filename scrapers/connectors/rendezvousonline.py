@@ -111,13 +111,14 @@ class RendezvousOnlineConnector(TownHallConnector):
                             found[(starts_at, reason)] = max(found.get((starts_at, reason), 0), people)
                     day = max(day + dt.timedelta(days=7), (last_day or day) + dt.timedelta(days=1))
 
+        booking_urls = {reason: self.booking_url(reason) for reason in reason_ids}
         slots = [
             SlotData(
                 meeting_point_id=town_hall.external_id,
                 starts_at=starts_at,
                 reason=reason,
                 people_max=people,
-                booking_url=self.booking_url(reason),
+                booking_url=booking_urls[reason],
             )
             for (starts_at, reason), people in sorted(found.items())
         ]
