@@ -400,10 +400,14 @@ def _source_values(
         token = entry["token"]
         if token is None:
             token = ""
-        if not isinstance(token, str | int) or isinstance(token, bool) or len(str(token)) > 500:
-            problems.append('"token" must be a string of at most 500 characters.')
+        # Never a number: YAML reads 0123 as 83 and 0x1F as 31, so str() would store another token.
+        if not isinstance(token, str) or len(token) > 500:
+            problems.append(
+                '"token" must be a string of at most 500 characters (quote a token YAML would read as '
+                "a number or a date)."
+            )
         else:
-            values["token"] = str(token)
+            values["token"] = token
     elif "token_env" in entry:
         variable = entry["token_env"]
         if not isinstance(variable, str) or not variable:

@@ -134,6 +134,11 @@ def test_the_example_file_loads_as_it_is_with_its_sources_disabled():
             "unknown key(s) intervall",
         ),
         (
+            # Unquoted, YAML reads this token as the octal number 83.
+            "sources:\n  - name: A\n    kind: ants\n    url: https://a.example/\n    token: 0123\n",
+            '"token" must be a string',
+        ),
+        (
             "sources:\n  - name: A\n    kind: ants\n    url: https://a.example/\n"
             "    token_env: NOT_SET_ANYWHERE\n",
             "the environment variable NOT_SET_ANYWHERE is not set",
