@@ -221,6 +221,19 @@ class TownHallConnector(Connector):
     def discover(self) -> list[MeetingPointData]:
         return self.town_halls()
 
+    def requested_town_hall(self, meeting_point_ids: list[str]) -> MeetingPointData | None:
+        """For a connector reading one town hall: that town hall if it is asked for, else None.
+
+        Several configured town halls are refused: all would be discovered, but only the first fetched.
+        """
+        town_halls = self.town_halls()
+        if len(town_halls) > 1:
+            raise ConnectorError(
+                f"a {self.kind} source reads one town hall, but its config lists {len(town_halls)}"
+            )
+        town_hall = town_halls[0]
+        return town_hall if town_hall.external_id in {str(i) for i in meeting_point_ids} else None
+
 
 def meeting_point_from_config(item: Any) -> MeetingPointData:
     if not isinstance(item, dict):

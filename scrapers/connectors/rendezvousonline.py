@@ -81,8 +81,8 @@ class RendezvousOnlineConnector(TownHallConnector):
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()
-        town_hall = self.town_halls()[0]
-        if town_hall.external_id not in {str(i) for i in meeting_point_ids}:
+        town_hall = self.requested_town_hall(meeting_point_ids)
+        if town_hall is None:
             return self._finish(counters, slots=[], covered=set(), errors=[])
         structure_id = self._structure_id()
         reason_ids = self._reason_ids()

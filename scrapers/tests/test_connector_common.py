@@ -126,6 +126,21 @@ def test_a_valid_empty_answer_gives_no_slot(httpserver: HTTPServer, build, kind:
     assert result.errors == []
 
 
+@pytest.mark.parametrize("kind", ["rendezvousonline", "synbird", "ics", "html"])
+def test_a_one_town_hall_kind_refuses_a_config_listing_several(
+    httpserver: HTTPServer, make_spec, kind
+) -> None:
+    # Else the second town hall would be discovered, then never fetched: online booking, never a slot.
+    config = {key: value for key, value in CASES[kind].config.items() if key != "town_hall"}
+    config["town_halls"] = [TOWN_HALL, {"external_id": "th-2", "name": "Mairie de Levallois"}]
+    connector = get_connector(make_spec(kind, httpserver.url_for("/"), config=config))
+
+    with pytest.raises(ConnectorError, match=f"a {kind} source reads one town hall, but its config lists 2"):
+        connector.fetch_slots(["th-1", "th-2"], **WINDOW)
+
+    assert httpserver.log == []
+
+
 def test_an_http_500_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
     expect_first(httpserver, kind).respond_with_data("internal failure", status=500)
 
