@@ -325,3 +325,21 @@ def test_compose_refuses_to_start_without_a_database_password(tmp_path) -> None:
 
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_log_level_is_read_in_any_case_and_a_wrong_one_is_refused_at_start() -> None:
+    lower = run_python(["manage.py", "check"], clean_env(DEBUG="1", LOG_LEVEL="warning"))
+    assert lower.returncode == 0, lower.stderr
+
+    wrong = run_python(["manage.py", "check"], clean_env(DEBUG="1", LOG_LEVEL="loud"))
+    assert wrong.returncode != 0
+    assert "LOG_LEVEL must be one of" in wrong.stderr
+
+
+def test_a_sentry_sample_rate_outside_zero_to_one_is_refused_at_start() -> None:
+    result = run_python(
+        ["manage.py", "check"],
+        clean_env(DEBUG="1", SENTRY_DSN="https://key@sentry.example/1", SENTRY_TRACES_SAMPLE_RATE="nan"),
+    )
+    assert result.returncode != 0
+    assert "SENTRY_TRACES_SAMPLE_RATE must be between 0.0 and 1.0" in result.stderr

@@ -47,6 +47,28 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _env_float(name: str, default: float, minimum: float = 0.0, maximum: float = float("inf")) -> float:
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not minimum <= value <= maximum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {raw!r}")
+    return value
+
+
+def _env_log_level(name: str, default: str) -> str:
+    level = (env.str(name, default="") or default).strip().upper()
+    if level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+        raise ImproperlyConfigured(
+            f"{name} must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, got {level!r}"
+        )
+    return level
+
+
 def _redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.3):
@@ -280,7 +302,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT}
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": _env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
@@ -297,7 +319,7 @@ if SENTRY_DSN:
         send_default_pii=False,
         environment=env.str("SENTRY_ENVIRONMENT", default="") or "production",
         release=env.str("SENTRY_RELEASE", default="") or None,
-        traces_sample_rate=float(env.str("SENTRY_TRACES_SAMPLE_RATE", default="") or 0),
+        traces_sample_rate=_env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, maximum=1.0),
     )
 
 # Content-Security-Policy (django-csp 4): exactly what the pages use. Scripts and styles are static files
@@ -382,19 +404,6 @@ SCRAPER_ALLOWED_HOSTS = [
     )
     if host.strip()
 ]
-
-
-def _env_float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.str(name, default="")
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    if not value >= minimum:  # also refuses nan
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {raw!r}")
-    return value
 
 
 # Scrapers' HTTP client (scrapers/http.py) and per-host politeness (scrapers/throttle.py).
