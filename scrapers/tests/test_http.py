@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Iterator
@@ -400,3 +401,18 @@ def test_an_error_chain_looping_back_on_itself_still_gives_a_message() -> None:
     worker.join(timeout=5)
 
     assert answer == ["connection reset by peer"]
+
+
+def test_it_decodes_a_gzip_body_and_caps_what_it_inflates_to(httpserver: HTTPServer) -> None:
+    small = gzip.compress(b'{"ok": 1}')
+    bomb = gzip.compress(b"0" * 10_000_000)  # about 10 kB on the wire
+    for path, body in (("/small", small), ("/bomb", bomb)):
+        httpserver.expect_request(path).respond_with_data(
+            body, content_type="application/json", headers={"Content-Encoding": "gzip"}
+        )
+    http = client(max_bytes=100_000)
+
+    assert http.get(httpserver.url_for("/small")).json() == {"ok": 1}
+    with pytest.raises(ResponseTooLargeError, match="more than 100000 bytes"):
+        http.get(httpserver.url_for("/bomb"))
+    assert http.bytes_received < 300_000
