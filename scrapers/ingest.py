@@ -35,6 +35,8 @@ STALE_AFTER_INTERVALS = 3
 ZERO_SLOTS_SUSPICIOUS_FROM = 20
 BATCH_SIZE = 1000
 ANALYZE_FROM_ROWS = 10_000
+# A meeting point without a usable postcode belongs to the commune of the nearest town hall within this.
+NEAREST_COMMUNE_MAX_KM = 20.0
 
 _REASONS = frozenset(Reason.values)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
@@ -474,9 +476,14 @@ def _arrondissement_in(commune: Commune, candidates: list[Commune]) -> Commune:
 
 
 def _nearest_commune(lat: float, lon: float) -> Commune | None:
+    """The commune whose town hall is nearest, if one is within NEAREST_COMMUNE_MAX_KM.
+
+    Farther, the meeting point lies outside the imported communes (an editor serving all of France):
+    the nearest imported commune, maybe 150 km away, would be the wrong one.
+    """
     # Widen a bounding box until the nearest town-hall point inside it is nearer than the box's edges
     # (so no point outside the box can be nearer).
-    for degrees in (0.05, 0.2, 1.0, 3.0):
+    for degrees in (0.05, 0.2):
         box = Commune.objects.located().in_bbox(
             min_lat=lat - degrees,
             max_lat=lat + degrees,
@@ -486,8 +493,9 @@ def _nearest_commune(lat: float, lon: float) -> Commune | None:
         communes = list(box.only("insee", "lat", "lon"))
         if communes:
             nearest = min(communes, key=lambda c: _distance_km(lat, lon, c.lat, c.lon))
-            if _distance_km(lat, lon, nearest.lat, nearest.lon) <= degrees * 111.0 or degrees == 3.0:
-                return nearest
+            distance = _distance_km(lat, lon, nearest.lat, nearest.lon)
+            if distance <= degrees * 111.0:
+                return nearest if distance <= NEAREST_COMMUNE_MAX_KM else None
     return None
 
 

@@ -410,6 +410,13 @@ def test_without_postcode_the_commune_with_the_nearest_town_hall_is_chosen():
     assert found == meylan
 
 
+def test_no_commune_for_a_meeting_point_far_outside_the_imported_communes():
+    make_commune("26362", name="Valence", department="26", lat=44.9334, lon=4.8924)
+
+    # Marseille's town hall, about 190 km south: the nearest imported commune is not its commune.
+    assert commune_for(meeting_point_data("A", postcode="", city="", lat=43.2965, lon=5.3698)) is None
+
+
 def test_no_commune_when_nothing_matches():
     make_commune("92024", name="Clichy", postcodes=("92110",))
 
