@@ -35,6 +35,10 @@ BACKOFF_MAX = dt.timedelta(hours=6)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 
 
+class ClaimLostError(Exception):
+    """The scrape outlived its claim and another worker took the source over."""
+
+
 def _claim_lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.SCRAPE_TIME_LIMIT)
 
@@ -62,6 +66,11 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
         run = ScrapeRun.objects.create(source=source, started_at=now)
         try:
             _scrape(source=source, run=run, now=now, lease_until=lease_until)
+        except ClaimLostError as exc:
+            # The source's health and schedule are the other worker's now: only this run is recorded.
+            _run_failed(source=source, run=run, message=str(exc))
+            released = True
+            return run
         except ConnectorError as exc:
             _run_failed(source=source, run=run, message=str(exc))
         except SoftTimeLimitExceeded:
@@ -125,7 +134,7 @@ def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt
                 .filter(pk=source.pk, claimed_until=lease_until)
                 .exists()
             ):
-                raise ConnectorError(
+                raise ClaimLostError(
                     "The claim on this source expired before the scrape finished (SCRAPE_TIME_LIMIT) and "
                     "another worker took it over: nothing was stored"
                 )

@@ -241,7 +241,12 @@ def test_a_scrape_that_outlived_its_claim_stores_nothing(ants):
     assert "claim on this source expired" in run.error
     assert not Slot.objects.exists()
     source.refresh_from_db()
-    assert source.claimed_until == taken_over_until  # the other worker's claim is left alone
+    # The source is the other worker's: its claim, health and schedule are left alone.
+    assert (source.claimed_until, source.consecutive_failures, source.next_run_at) == (
+        taken_over_until,
+        0,
+        None,
+    )
 
 
 def test_the_circuit_breaker_backs_off_after_three_failures_in_a_row(ants):
