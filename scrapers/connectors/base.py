@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -76,6 +76,18 @@ class MeetingPointData:
     website: str = ""
     booking_url: str = ""
 
+    def __post_init__(self) -> None:
+        # These end up in an href on citizens' pages: a source may only give web links.
+        object.__setattr__(self, "website", web_url(self.website))
+        object.__setattr__(self, "booking_url", web_url(self.booking_url))
+
+
+def web_url(value: str) -> str:
+    """The URL if it is an absolute http(s) link, else "" (never javascript:, data:, relative...)."""
+    value = (value or "").strip()
+    parsed = urlsplit(value)
+    return value if parsed.scheme.lower() in {"http", "https"} and parsed.netloc else ""
+
 
 @dataclass(frozen=True)
 class SlotData:
@@ -90,6 +102,7 @@ class SlotData:
             raise ValueError("SlotData.starts_at must be an aware datetime")
         # One zone for every connector: comparisons, logs and tests read Paris wall-clock time.
         object.__setattr__(self, "starts_at", self.starts_at.astimezone(PARIS))
+        object.__setattr__(self, "booking_url", web_url(self.booking_url))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scrapers.connectors import CONNECTORS, get_connector
-from scrapers.connectors.base import Connector, ConnectorError, SourceSpec
+from scrapers.connectors.base import Connector, ConnectorError, MeetingPointData, SlotData, SourceSpec
 from scrapers.http import HttpClient
 
 TOKEN = "s3cr3t-t0ken-value"
@@ -273,3 +273,29 @@ def test_a_numeric_option_out_of_bounds_names_the_key(make_spec, kind, key, valu
     with pytest.raises(ConnectorError, match=f"config '{key}' must be"):
         getattr(connector, reader)()
     connector.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://rdv.example.fr/clichy", "https://rdv.example.fr/clichy"),
+        ("  HTTP://rdv.example.fr/x  ", "HTTP://rdv.example.fr/x"),
+        ("javascript:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("/relative/page", ""),
+        ("//evil.example/x", ""),
+        ("", ""),
+    ],
+)
+def test_only_web_links_from_a_source_reach_the_pages(given, kept):
+    slot = SlotData(
+        meeting_point_id="1",
+        starts_at=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC),
+        reason="CNI",
+        people_max=None,
+        booking_url=given,
+    )
+    town_hall = MeetingPointData(external_id="1", name="Mairie", website=given, booking_url=given)
+
+    assert slot.booking_url == kept
+    assert (town_hall.website, town_hall.booking_url) == (kept, kept)
