@@ -41,6 +41,11 @@ def paris_today() -> dt.date:
     return timezone.localdate()
 
 
+def _out_of_range(message: str) -> dict[str, str]:
+    """The same message whether a number is malformed, too small or too large."""
+    return {"invalid": message, "min_value": message, "max_value": message}
+
+
 class SearchForm(forms.Form):
     """The citizen search (home page and /recherche), parameters named in French for readable URLs.
 
@@ -72,22 +77,18 @@ class SearchForm(forms.Form):
         min_value=-90,
         max_value=90,
         widget=forms.HiddenInput,
-        error_messages={
-            "invalid": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
-            "min_value": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
-            "max_value": _("Position invalide : la latitude doit être un nombre entre -90 et 90."),
-        },
+        error_messages=_out_of_range(
+            _("Position invalide : la latitude doit être un nombre entre -90 et 90.")
+        ),
     )
     lon = forms.FloatField(
         required=False,
         min_value=-180,
         max_value=180,
         widget=forms.HiddenInput,
-        error_messages={
-            "invalid": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
-            "min_value": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
-            "max_value": _("Position invalide : la longitude doit être un nombre entre -180 et 180."),
-        },
+        error_messages=_out_of_range(
+            _("Position invalide : la longitude doit être un nombre entre -180 et 180.")
+        ),
     )
     motif = forms.ChoiceField(
         label=_("Motif"),
@@ -257,11 +258,9 @@ class ApiSearchForm(forms.Form):
         required=False,
         min_value=MIN_PEOPLE,
         max_value=MAX_PEOPLE,
-        error_messages={
-            "invalid": _("Le nombre de personnes (documents_number) doit être un entier entre 1 et 6."),
-            "min_value": _("Le nombre de personnes (documents_number) doit être un entier entre 1 et 6."),
-            "max_value": _("Le nombre de personnes (documents_number) doit être un entier entre 1 et 6."),
-        },
+        error_messages=_out_of_range(
+            _("Le nombre de personnes (documents_number) doit être un entier entre 1 et 6.")
+        ),
     )
     start_date = forms.DateField(
         required=False,

@@ -29,6 +29,7 @@ from scrapers.connectors.base import (
     TownHallConnector,
     in_window,
     paris,
+    web_url,
 )
 
 
@@ -71,7 +72,7 @@ class IcsConnector(TownHallConnector):
                 continue
             if not in_window(starts_at, start, end):
                 continue
-            url = _http_url(event.get("URL")) or default_url
+            url = web_url(str(event.get("URL") or "")) or default_url
             for reason in reasons:
                 slots[(starts_at, reason)] = SlotData(
                     meeting_point_id=town_hall.external_id,
@@ -101,8 +102,3 @@ def _start(event: Any) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise ValueError("DTSTART is a date, not a time")
     return value if value.tzinfo else paris(value)
-
-
-def _http_url(value: Any) -> str:
-    url = str(value or "").strip()
-    return url if url.startswith(("https://", "http://")) else ""
