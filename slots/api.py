@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from communes.models import Commune
-from communes.services import GeocodingError, Place, commune_suggestions, geocode
+from communes.services import (
+    GeocodeResult,
+    GeocodingError,
+    Place,
+    commune_point,
+    commune_suggestions,
+    geocode,
+)
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm
 from slots.search import SearchResult, town_halls_search
 
@@ -58,7 +65,7 @@ def search(request: HttpRequest) -> JsonResponse:
         body["origin"] = {"insee": None, "name": None, "lat": lat, "lon": lon}
     else:
         try:
-            geocoded = geocode(params["q"])
+            geocoded = _geocode(params)
         except GeocodingError as exc:
             return _bad_request(exc.message)
         if geocoded.ambiguous:
@@ -91,6 +98,20 @@ def search(request: HttpRequest) -> JsonResponse:
     )
     body["results"] = [_result_json(result) for result in results]
     return JsonResponse(body)
+
+
+def _geocode(params: dict[str, Any]) -> GeocodeResult:
+    """The commune named by insee= when given, else what q says (postcode, name or INSEE code)."""
+    insee = (params.get("insee") or "").upper()
+    if not insee:
+        return geocode(params["q"])
+    commune = Commune.objects.filter(insee=insee).select_related("department").first()
+    point = commune_point(commune) if commune is not None else None
+    if commune is None or point is None:
+        raise GeocodingError(_("Aucune commune connue ne porte le code INSEE %(insee)s.") % {"insee": insee})
+    return GeocodeResult(
+        query=insee, places=[Place(commune=commune, lat=point[0], lon=point[1], postcode=None)]
+    )
 
 
 def _bad_request(message: str) -> JsonResponse:

@@ -217,6 +217,12 @@ class ApiSearchForm(forms.Form):
         required=False,
         error_messages={"max_length": _("Le texte recherché (q) est trop long pour être un lieu.")},
     )
+    # An INSEE code in q may also be another commune's postcode (01160): insee= says which one is meant.
+    insee = forms.RegexField(
+        regex=INSEE_PATTERN,
+        required=False,
+        error_messages={"invalid": _("Code INSEE (insee) invalide : cinq caractères, par exemple 92024.")},
+    )
     lat = forms.FloatField(
         required=False,
         min_value=-90,
@@ -285,7 +291,7 @@ class ApiSearchForm(forms.Form):
         has_point = data.get("lat") is not None or data.get("lon") is not None
         if has_point and (data.get("lat") is None or data.get("lon") is None):
             raise forms.ValidationError(_("Donnez à la fois la latitude (lat) et la longitude (lon)."))
-        if not has_point and not data.get("q"):
+        if not has_point and not data.get("q") and not data.get("insee"):
             raise forms.ValidationError(
                 _("Indiquez un code postal, une commune ou un code INSEE (q), ou bien lat et lon.")
             )

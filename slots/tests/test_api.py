@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from slots.models import Reason
-from slots.tests.factories import make_slot, make_town_hall, paris
+from slots.tests.factories import make_commune, make_slot, make_town_hall, paris
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +135,36 @@ def test_search_by_insee_code(client, clichy):
 
     assert body["origin"]["name"] == "Levallois-Perret"
     assert [result["town_hall"]["name"] for result in body["results"]] == ["Mairie de Levallois-Perret"]
+
+
+def test_insee_says_which_commune_when_its_code_is_another_communes_postcode(client):
+    # Ferney-Voltaire's INSEE code 01160 is Neuville-sur-Ain's postcode.
+    make_commune(
+        "01160", name="Ferney-Voltaire", postcodes=("01210",), department="01", lat=46.2558, lon=6.1081
+    )
+    make_commune(
+        "01273", name="Neuville-sur-Ain", postcodes=("01160",), department="01", lat=46.0717, lon=5.3769
+    )
+
+    by_q = api_search(client, q="01160").json()
+    by_insee = api_search(client, insee="01160").json()
+
+    assert by_q["origin"]["name"] == "Neuville-sur-Ain"
+    assert by_insee["origin"] == {"insee": "01160", "name": "Ferney-Voltaire", "lat": 46.2558, "lon": 6.1081}
+
+
+@pytest.mark.parametrize(
+    ("insee", "message"),
+    [
+        ("0116", "Code INSEE (insee) invalide"),
+        ("99999", "Aucune commune connue ne porte le code INSEE 99999"),
+    ],
+)
+def test_a_bad_or_unknown_insee_code_is_a_400(client, insee, message):
+    response = api_search(client, insee=insee)
+
+    assert response.status_code == 400
+    assert message in response.json()["error"]
 
 
 def test_search_by_point(client, clichy):
