@@ -195,14 +195,15 @@ class Connector:
         self,
         counters: tuple[int, int],
         *,
-        slots: list[SlotData],
+        slots: Iterable[SlotData],
         covered: set[str],
         errors: list[str],
         parse_errors: int = 0,
     ) -> FetchResult:
         calls, received = counters
         return FetchResult(
-            slots=slots,
+            # One order for every connector: runs, logs and tests read slots by town hall, time, reason.
+            slots=sorted(slots, key=lambda slot: (slot.meeting_point_id, slot.starts_at, slot.reason)),
             covered=covered,
             errors=errors,
             parse_errors=parse_errors,

@@ -91,7 +91,7 @@ class CsvConnector(TownHallConnector):
         errors = [f"{count} row(s) skipped: {problem}" for problem, count in problems.most_common(5)]
         return self._finish(
             counters,
-            slots=[slots[key] for key in sorted(slots)],
+            slots=slots.values(),
             covered=wanted,
             errors=errors,
             parse_errors=parse_errors,

@@ -146,7 +146,7 @@ class HtmlConnector(TownHallConnector):
             )
         return self._finish(
             counters,
-            slots=[slots[key] for key in sorted(slots)],
+            slots=slots.values(),
             covered={town_hall.external_id},
             errors=errors,
             parse_errors=parse_errors,

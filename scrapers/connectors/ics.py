@@ -84,7 +84,7 @@ class IcsConnector(TownHallConnector):
         errors = [f"{parse_errors} event(s) could not be read and were skipped"] if parse_errors else []
         return self._finish(
             counters,
-            slots=[slots[key] for key in sorted(slots)],
+            slots=slots.values(),
             covered={town_hall.external_id},
             errors=errors,
             parse_errors=parse_errors,
