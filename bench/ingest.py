@@ -302,7 +302,8 @@ class LoopbackListeners:
 
 
 def sources_create(*, count: int, port: int, max_documents: int) -> dict[str, Any]:
-    from scrapers.demo import DemoSite, DemoTownHall
+    from demo.generator import DemoTownHall
+    from demo.server import DemoSite
     from scrapers.models import Source
 
     sites = {}
@@ -438,7 +439,7 @@ def bench_cycle(
 ) -> float:
     from django.conf import settings
 
-    from scrapers.demo import DemoServer
+    from demo.server import DemoServer
 
     print(
         f"\n2. Scrape cycle: {source_count:,} ants sources, 1-2 meeting points each,"

@@ -21,7 +21,7 @@ accesslog = "-"
 errorlog = "-"
 
 # Prometheus: the workers are separate processes; each writes its samples under this directory and
-# /metrics adds them up (scrapers/metrics.py). Emptied when gunicorn starts.
+# /metrics adds them up (ops/metrics.py). Emptied when gunicorn starts.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/rdvpasseport-prometheus")
 
 

@@ -61,13 +61,14 @@ def check_beat() -> bool:
     from django.utils import timezone
     from django_celery_beat.models import PeriodicTask
 
-    last_run = PeriodicTask.objects.filter(name="ops-heartbeat").values_list("last_run_at", flat=True).first()
+    # The row `manage.py setup_schedules` creates (ops/schedules.py), found by its task name.
+    last_run = PeriodicTask.objects.filter(task="ops.heartbeat").values_list("last_run_at", flat=True).first()
     if last_run is None:
-        print("beat has not sent the ops-heartbeat task yet", file=sys.stderr)
+        print("beat has not sent the ops.heartbeat task yet (did the migrate role run?)", file=sys.stderr)
         return False
     age = (timezone.now() - last_run).total_seconds()
     if age > BEAT_MAX_AGE_SECONDS:
-        print(f"beat last sent ops-heartbeat {age:.0f} s ago", file=sys.stderr)
+        print(f"beat last sent ops.heartbeat {age:.0f} s ago", file=sys.stderr)
         return False
     return True
 

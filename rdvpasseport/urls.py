@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from scrapers import ops_views
+from ops import views as ops_views
 
 admin.site.site_header = "rdvpasseport administration"
 admin.site.site_title = "rdvpasseport admin"

@@ -1,5 +1,7 @@
-"""Admin for booking sources (with their health and the ops dashboard), scrape runs, meeting points, and the
-read-only log of admin actions.
+"""Admin for booking sources (with their health), scrape runs and meeting points.
+
+The ops dashboard, the run/pause/resume actions and the log of admin actions are ops' (ops/admin.py extends
+SourceAdmin with them).
 
 A source's token is write-only here: a password input that keeps the stored value when left empty, and
 never a column, a rendered value or a change-message detail.
@@ -10,20 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.admin.models import DELETION, LogEntry
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.http import HttpRequest
 from django.utils.text import Truncator
-from django.views.decorators.http import require_POST
 
-from scrapers.dashboard import Operation, dashboard_build, sources_operate
 from scrapers.models import (
     DISCOVERY_INTERVAL_HOURS_MAX,
     INTERVAL_MINUTES_MAX,
@@ -32,14 +25,6 @@ from scrapers.models import (
     Source,
     SourceHealth,
 )
-
-DASHBOARD_ORIGIN = "from the ops dashboard"
-CHANGELIST_ORIGIN = "from the source list"
-DASHBOARD_MESSAGES = {
-    Operation.RUN_NOW: "Queued a scrape of {source}; its run appears here within a minute if a worker is running.",
-    Operation.PAUSE: "Paused {source}: it is no longer scraped on schedule.",
-    Operation.RESUME: "Resumed {source}: it is scraped at the next dispatch.",
-}
 
 
 def _connector_kinds() -> list[tuple[str, str]]:
@@ -172,7 +157,6 @@ class SourceAdmin(admin.ModelAdmin):
     ]
     list_filter = [HealthFilter, "kind", "enabled", "paused", "is_demo"]
     search_fields = ["name", "base_url"]
-    actions = ["run_now", "pause", "resume"]
     inlines = [ScrapeRunInline]
     readonly_fields = [
         "is_demo",
@@ -232,46 +216,6 @@ class SourceAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         return super().get_queryset(request).with_health().with_counts()  # type: ignore[attr-defined]
 
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view
-        return [
-            path("dashboard/", view(self.dashboard_view), name="scrapers_dashboard"),
-            path(
-                "dashboard/<int:source_id>/",
-                view(require_POST(self.dashboard_operate_view)),
-                name="scrapers_dashboard_operate",
-            ),
-            *super().get_urls(),
-        ]
-
-    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Ops dashboard",
-            "opts": self.opts,
-            "dashboard": dashboard_build(),
-            "can_operate": self.has_change_permission(request),
-            "settings_failures": settings.HEALTH_SOURCE_FAILURES,
-            "settings_stale_intervals": settings.HEALTH_SOURCE_STALE_INTERVALS,
-        }
-        return TemplateResponse(request, "scrapers/admin/dashboard.html", context)
-
-    def dashboard_operate_view(self, request: HttpRequest, source_id: int) -> HttpResponse:
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        source = get_object_or_404(Source, pk=source_id)
-        try:
-            operation = Operation(request.POST.get("operation", ""))
-        except ValueError:
-            return HttpResponseBadRequest("Unknown operation: expected run_now, pause or resume.")
-        sources_operate(
-            operation=operation, source_ids=[source.pk], user_id=request.user.pk, origin=DASHBOARD_ORIGIN
-        )
-        self.message_user(request, DASHBOARD_MESSAGES[operation].format(source=source), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:scrapers_dashboard") + f"#source-{source.pk}")
-
     @admin.display(description="health", ordering="computed_health")
     def health(self, source: Source) -> str:
         return source.health
@@ -287,34 +231,6 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.display(description="upcoming slots", ordering="slots_total")
     def slots_count(self, source: Source) -> int:
         return source.slots_total
-
-    @admin.action(description="Run now (enqueue a scrape)")
-    def run_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        count = self._operate(request, queryset, Operation.RUN_NOW)
-        self.message_user(
-            request,
-            f"Queued a scrape of {count} source(s); results appear in their runs within a minute "
-            "if a worker is running.",
-            messages.SUCCESS,
-        )
-
-    @admin.action(description="Pause (stop scheduled scrapes)")
-    def pause(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        count = self._operate(request, queryset, Operation.PAUSE)
-        self.message_user(request, f"Paused {count} source(s).", messages.SUCCESS)
-
-    @admin.action(description="Resume (scrape at the next dispatch)")
-    def resume(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        count = self._operate(request, queryset, Operation.RESUME)
-        self.message_user(request, f"Resumed {count} source(s).", messages.SUCCESS)
-
-    def _operate(self, request: HttpRequest, queryset: QuerySet[Source], operation: Operation) -> int:
-        return sources_operate(
-            operation=operation,
-            source_ids=list(queryset.values_list("pk", flat=True)),
-            user_id=request.user.pk,
-            origin=CHANGELIST_ORIGIN,
-        )
 
 
 @admin.register(ScrapeRun)
@@ -360,36 +276,3 @@ class MeetingPointAdmin(admin.ModelAdmin):
     list_select_related = ["source", "town_hall"]
     search_fields = ["external_id", "town_hall__name", "source__name"]
     raw_id_fields = ["town_hall"]
-
-
-@admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
-    """Every change made through the admin (forms, actions, the ops dashboard's buttons), read-only."""
-
-    list_display = ["action_time", "user", "action_flag", "content_type", "object_link", "message"]
-    list_filter = [("user", admin.RelatedOnlyFieldListFilter), "action_flag", "content_type"]
-    list_select_related = ["user", "content_type"]
-    search_fields = ["object_repr", "change_message", "user__username"]
-    date_hierarchy = "action_time"
-    fields = ["action_time", "user", "action_flag", "content_type", "object_id", "object_repr", "message"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="object", ordering="object_repr")
-    def object_link(self, entry: LogEntry) -> str:
-        url = entry.get_admin_url() if entry.action_flag != DELETION else ""
-        if not url:
-            return entry.object_repr
-        return format_html('<a href="{}">{}</a>', url, entry.object_repr)
-
-    @admin.display(description="change message")
-    def message(self, entry: LogEntry) -> str:
-        return entry.get_change_message()

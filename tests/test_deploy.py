@@ -254,7 +254,7 @@ def test_the_web_role_serves_healthz_and_metrics_under_gunicorn_with_json_access
     assert metrics[0] == 200
     assert set(searches) <= {200, 400}, searches
     # Whichever of the two gunicorn workers answered, /metrics counts every search.
-    assert b'rdvpasseport_search_latency_seconds_count{endpoint="search_api"} 4.0' in metrics[1]
+    assert b'rdvpasseport_search_latency_seconds_count{endpoint="slots:api_search"} 4.0' in metrics[1]
     assert probe.returncode == 0, probe.stderr
     log.seek(0)
     access = [json.loads(line) for line in log if '"gunicorn.access"' in line]

@@ -137,6 +137,8 @@ INSTALLED_APPS = [
     "communes",
     "slots",
     "scrapers",
+    "ops",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +147,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before sessions and the views: a refused request costs one Redis round trip.
     "rdvpasseport.ratelimit.RateLimitMiddleware",
-    "scrapers.metrics.SearchLatencyMiddleware",
+    "ops.metrics.SearchLatencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,7 +174,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "scrapers.context_processors.demo_banner",
+                "demo.context_processors.demo_banner",
                 "slots.context_processors.contact",
             ],
         },
@@ -256,6 +258,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every periodic task is a row created by `manage.py setup_schedules` (ops/schedules.py), editable in the admin.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Scrapes wait on the network, not the CPU: a thread pool runs many at once in one process.
@@ -380,11 +383,6 @@ for _network in METRICS_ALLOWED_NETWORKS:
         ipaddress.ip_network(_network, strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a CIDR network") from None
-# The beat heartbeat (scrapers/health.py): beat sends it every minute, a worker records it in the cache.
-CELERY_IMPORTS = ["scrapers.health"]
-CELERY_BEAT_SCHEDULE = {
-    "ops-heartbeat": {"task": "scrapers.ops_heartbeat", "schedule": 60.0, "options": {"expire_seconds": 60}},
-}
 
 # Reference data import: the departments imported by default (Île-de-France and former Rhône-Alpes).
 DEFAULT_DEPARTMENTS = env.list(

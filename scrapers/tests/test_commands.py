@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django_celery_beat.models import PeriodicTask
 
 from rdvpasseport.celery import app as celery_app
 from scrapers.models import ScrapeRun, Source
@@ -174,27 +173,6 @@ def test_one_bad_entry_stops_the_whole_file(tmp_path):
 def test_load_sources_reports_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         run("load_sources", str(tmp_path / "missing.yaml"))
-
-
-# setup_schedules
-
-
-def test_setup_schedules_creates_the_periodic_tasks_once_and_keeps_an_operator_choice():
-    run("setup_schedules")
-    dispatch = PeriodicTask.objects.get(task="scrapers.tasks.sources_dispatch")
-    dispatch.enabled = False
-    dispatch.save()
-
-    output = run("setup_schedules")
-
-    assert PeriodicTask.objects.filter(task="scrapers.tasks.sources_dispatch").count() == 1
-    assert PeriodicTask.objects.filter(task="scrapers.tasks.slots_purge").count() == 1
-    dispatch.refresh_from_db()
-    assert (dispatch.interval.every, dispatch.interval.period) == (1, "minutes")
-    assert dispatch.enabled is False
-    purge = PeriodicTask.objects.get(task="scrapers.tasks.slots_purge")
-    assert (purge.crontab.hour, purge.crontab.minute) == ("3", "30")
-    assert "Updated periodic task" in output
 
 
 # scrape

@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
-from scrapers.health import WORKERS_KEY, ops_heartbeat
+from ops.health import WORKERS_KEY
+from ops.tasks import heartbeat as heartbeat_task
 from scrapers.models import ScrapeRun, Source
 from scrapers.tests.factories import make_meeting_point, make_run, make_slot, make_source, make_town_hall
 
@@ -21,7 +22,7 @@ def operations(transactional_db) -> dict[str, Source]:
     now = timezone.now()
     get_user_model().objects.create_superuser("ops", "ops@example.org", PASSWORD)
     cache.set(WORKERS_KEY, ["celery@worker-1", "celery@worker-2"], timeout=300)
-    ops_heartbeat.apply()
+    heartbeat_task.apply()
     healthy = make_source(name="ANTS — éditeur national", last_success_at=now - dt.timedelta(minutes=2))
     failing = make_source(
         name="Synbird Hauts-de-Seine",
