@@ -6,8 +6,9 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from .geocoding import commune_suggestions
 from .models import Commune, Department, PostalCode, ReferenceImport
-from .services import commune_suggestions, normalize_search_text
+from .names import normalize_search_text
 
 
 @admin.register(Department)

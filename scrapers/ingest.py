@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,8 +18,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from communes.models import Commune, PostalCode
-from communes.services import normalize_search_text
+from communes.geo import parse_point
+from communes.matching import commune_for
+from communes.models import Commune
 from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Reason, Slot, TownHall
@@ -35,8 +34,6 @@ STALE_AFTER_INTERVALS = 3
 ZERO_SLOTS_SUSPICIOUS_FROM = 20
 BATCH_SIZE = 1000
 ANALYZE_FROM_ROWS = 10_000
-# A meeting point without a usable postcode belongs to the commune of the nearest town hall within this.
-NEAREST_COMMUNE_MAX_KM = 20.0
 
 _REASONS = frozenset(Reason.values)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
@@ -357,7 +354,7 @@ def meeting_points_upsert(
             values.pop("lat")
             values.pop("lon")
         if town_hall.commune_id is None:
-            commune = commune_for(by_id[external_id])
+            commune = _commune_of(by_id[external_id])
             if commune is not None:
                 values["commune_id"] = commune.pk
         values["online_booking"] = True
@@ -376,7 +373,7 @@ def meeting_points_upsert(
     new_town_halls = []
     for external_id in new_ids:
         data = by_id[external_id]
-        commune = commune_for(data)
+        commune = _commune_of(data)
         new_town_halls.append(
             TownHall(
                 **_town_hall_values(data),
@@ -407,100 +404,11 @@ def _town_hall_values(data: MeetingPointData) -> dict[str, object]:
             raw = ""  # a cut URL is a broken link
         values[name] = raw[:max_length]
     values["name"] = values["name"] or (data.city or "").strip()[:255] or f"#{data.external_id}"
-    lat, lon = _coordinate(data.lat, 90), _coordinate(data.lon, 180)
-    if lat is None or lon is None:
-        lat = lon = None
-    values["lat"], values["lon"] = lat, lon
+    values["lat"], values["lon"] = parse_point(data.lat, data.lon) or (None, None)
     return values
 
 
-def _coordinate(value: object, bound: float) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(number) or not -bound <= number <= bound:
-        return None
-    return number
-
-
-# Communes: which commune a meeting point belongs to.
-
-
-def name_normalize(name: str) -> str:
-    """A place name as communes store it in search_name: "L'Haÿ-les-Roses" → "hay les roses"."""
-    return normalize_search_text(name or "")
-
-
-def commune_for(data: MeetingPointData) -> Commune | None:
-    """The commune of a meeting point: by INSEE code, else postcode and name, else the nearest town hall."""
-    insee = (data.insee or "").strip().upper()
-    if re.fullmatch(r"\d{4}", insee):
-        insee = "0" + insee
-    postcode = (data.postcode or "").strip()
-    if re.fullmatch(r"\d{4}", postcode):
-        postcode = "0" + postcode
-    candidates: list[Commune] = []
-    if re.fullmatch(r"\d{5}", postcode):
-        code = PostalCode.objects.filter(code=postcode).first()
-        if code is not None:
-            candidates = list(code.communes.all())
-
-    if insee:
-        commune = Commune.objects.filter(insee=insee).first()
-        if commune is not None:
-            return _arrondissement_in(commune, candidates)
-
-    wanted = name_normalize(data.city or "")
-    if wanted and candidates:
-        named = [c for c in candidates if wanted in {name_normalize(c.name), name_normalize(c.search_name)}]
-        if named:
-            return _arrondissement_in(named[0], candidates)
-
-    lat, lon = _coordinate(data.lat, 90), _coordinate(data.lon, 180)
-    if candidates:
-        located = [c for c in candidates if c.is_located]
-        if lat is not None and lon is not None and located:
-            return min(located, key=lambda c: _distance_km(lat, lon, c.lat, c.lon))
-        if len(candidates) == 1:
-            return candidates[0]
-    if lat is not None and lon is not None:
-        return _nearest_commune(lat, lon)
-    return None
-
-
-def _arrondissement_in(commune: Commune, candidates: list[Commune]) -> Commune:
-    """Paris, Lyon, Marseille: the arrondissement the postcode points to rather than the whole city."""
-    arrondissements = [c for c in candidates if c.parent_id == commune.pk]
-    return arrondissements[0] if len(arrondissements) == 1 else commune
-
-
-def _nearest_commune(lat: float, lon: float) -> Commune | None:
-    """The commune whose town hall is nearest, if one is within NEAREST_COMMUNE_MAX_KM.
-
-    Farther, the meeting point lies outside the imported communes (an editor serving all of France):
-    the nearest imported commune, maybe 150 km away, would be the wrong one.
-    """
-    # Widen a bounding box until the nearest town-hall point inside it is nearer than the box's edges
-    # (so no point outside the box can be nearer).
-    for degrees in (0.05, 0.2):
-        box = Commune.objects.located().in_bbox(
-            min_lat=lat - degrees,
-            max_lat=lat + degrees,
-            min_lon=lon - degrees * 1.5,
-            max_lon=lon + degrees * 1.5,
-        )
-        communes = list(box.only("insee", "lat", "lon"))
-        if communes:
-            nearest = min(communes, key=lambda c: _distance_km(lat, lon, c.lat, c.lon))
-            distance = _distance_km(lat, lon, nearest.lat, nearest.lon)
-            if distance <= degrees * 111.0:
-                return nearest if distance <= NEAREST_COMMUNE_MAX_KM else None
-    return None
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
+def _commune_of(data: MeetingPointData) -> Commune | None:
+    return commune_for(
+        insee=data.insee, postcode=data.postcode, city=data.city, point=parse_point(data.lat, data.lon)
+    )

@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from communes.models import Commune
-from communes.services import (
+from communes.geocoding import (
     GeocodeResult,
     GeocodingError,
     Place,
@@ -24,6 +23,7 @@ from communes.services import (
     commune_suggestions,
     geocode,
 )
+from communes.models import Commune
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm
 from slots.search import SearchResult, town_halls_search
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 from dataclasses import dataclass, replace
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from communes.geo import bounding_box, haversine_km
 from slots.models import Reason, Slot, SlotQuerySet, TownHall, TownHallQuerySet
-
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = EARTH_RADIUS_KM * math.pi / 180
 
 MIN_RADIUS_KM = 1
 MAX_RADIUS_KM = 100
@@ -69,40 +66,6 @@ class SearchResult:
     @property
     def has_slot(self) -> bool:
         return self.next_slot is not None
-
-
-@dataclass(frozen=True)
-class BoundingBox:
-    min_lat: float
-    max_lat: float
-    min_lon: float
-    max_lon: float
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance between two WGS84 points, in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bounding_box(*, lat: float, lon: float, radius_km: float) -> BoundingBox:
-    """A lat/lon rectangle that contains every point within `radius_km` of (lat, lon).
-
-    The longitude span is computed at the box's latitude farthest from the equator, where a degree
-    of longitude is shortest, so that no point inside the circle is missed.
-    """
-    dlat = radius_km / KM_PER_DEGREE_LAT
-    far_lat = min(89.9, abs(lat) + dlat)
-    dlon = min(180.0, radius_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(far_lat))))
-    return BoundingBox(
-        min_lat=max(-90.0, lat - dlat),
-        max_lat=min(90.0, lat + dlat),
-        min_lon=lon - dlon,
-        max_lon=lon + dlon,
-    )
 
 
 def paris_day_start(day: dt.date) -> dt.datetime:

@@ -20,16 +20,16 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from communes.models import Commune
-from communes.services import (
+from communes.geocoding import (
     GeocodeResult,
     GeocodingError,
     Place,
     commune_point,
     commune_suggestions,
     geocode,
-    normalize_search_text,
 )
+from communes.models import Commune
+from communes.names import normalize_search_text
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, latest_end_date, paris_today
 from slots.pages import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search

@@ -2,17 +2,30 @@
 
 Importing the 16 default departments takes a few seconds, so it happens once, outside the per-test
 transactions, and is removed when the package's tests are done: other apps' tests start from empty tables.
+Tests of this package that build their own communes (with the factories) run before that import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from communes.importer import ImportSummary, communes_import
 from communes.models import Commune, Department, PostalCode, ReferenceImport
-from communes.services import ImportSummary, communes_import
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within this package, run the tests that do not use the imported communes first (order kept)."""
+    positions = [index for index, item in enumerate(items) if _PACKAGE in Path(item.path).resolve().parents]
+    ours = [items[index] for index in positions]
+    ours.sort(key=lambda item: "default_scope" in getattr(item, "fixturenames", ()))
+    for index, item in zip(positions, ours, strict=True):
+        items[index] = item
 
 
 def _clear() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
+from communes.importer import ImportSummary
 from communes.models import Commune
-from communes.services import ImportSummary
 
 
 def test_communes_can_be_searched_by_name_insee_code_or_postcode(

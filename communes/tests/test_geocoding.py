@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from communes.geocoding import GeocodeResult, GeocodingError, commune_point, commune_suggestions, geocode
+from communes.importer import ImportSummary
 from communes.models import Commune
-from communes.services import (
-    GeocodeResult,
-    GeocodingError,
-    ImportSummary,
-    commune_point,
-    commune_suggestions,
-    geocode,
-    normalize_search_text,
-)
+from communes.names import normalize_search_text
 
 
 def origin(result: GeocodeResult) -> str:

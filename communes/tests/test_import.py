@@ -8,8 +8,8 @@ import math
 import pytest
 from django.core.management import CommandError, call_command
 
+from communes.importer import ImportSummary, communes_import
 from communes.models import Commune, Department, PostalCode, ReferenceImport
-from communes.services import ImportSummary, communes_import
 
 # Communes (COM) and municipal arrondissements (ARM) per department of the default scope.
 EXPECTED = {

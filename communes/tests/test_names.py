@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from communes.services import commune_full_name, normalize_search_text
+from communes.names import commune_full_name, normalize_search_text
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,9 @@ def test_the_full_name_gets_its_article(nom: str, type_nom: str, expected: str) 
 )
 def test_search_text_ignores_case_accents_punctuation_and_articles(text: str, expected: str) -> None:
     assert normalize_search_text(text) == expected
+
+
+def test_names_are_normalised_like_commune_search_names():
+    assert normalize_search_text("L'Haÿ-les-Roses") == "hay les roses"
+    assert normalize_search_text("ST-MAUR-DES-FOSSÉS") == "saint maur des fosses"
+    assert normalize_search_text("La Boisse") == "boisse"

@@ -6,58 +6,18 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from django.utils import timezone
-
-from communes.models import Commune, Department, PostalCode
-from communes.services import normalize_search_text
+from communes.france import PARIS
+from communes.tests.factories import make_commune, make_department
 from slots.models import Reason, Slot, TownHall
 
-_sequence = itertools.count(1)
+__all__ = ["make_commune", "make_department", "make_slot", "make_town_hall", "paris"]
 
-PARIS = timezone.get_default_timezone()
+_sequence = itertools.count(1)
 
 
 def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """An aware datetime given in Paris wall-clock time."""
     return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
-
-
-def make_department(code: str = "92", **overrides: Any) -> Department:
-    defaults: dict[str, Any] = {"name": f"Département {code}", "region": "Île-de-France"}
-    defaults.update(overrides)
-    department, _ = Department.objects.get_or_create(code=code, defaults=defaults)
-    return department
-
-
-def make_commune(
-    insee: str | None = None,
-    *,
-    name: str | None = None,
-    postcodes: tuple[str, ...] = (),
-    department: Department | str = "92",
-    **overrides: Any,
-) -> Commune:
-    n = next(_sequence)
-    insee = insee or f"9{n:04d}"
-    name = name or f"Commune {n}"
-    if not isinstance(department, Department):
-        department = make_department(department)
-    defaults: dict[str, Any] = {
-        "insee": insee,
-        "name": name,
-        "search_name": normalize_search_text(name),
-        "department": department,
-        "population": 10_000,
-        "lat": 48.9,
-        "lon": 2.3,
-        "location_source": Commune.LocationSource.TOWN_HALL,
-    }
-    defaults.update(overrides)
-    commune = Commune.objects.create(**defaults)
-    for code in postcodes:
-        postal_code, _ = PostalCode.objects.get_or_create(code=code)
-        postal_code.communes.add(commune)
-    return commune
 
 
 def make_town_hall(**overrides: Any) -> TownHall:

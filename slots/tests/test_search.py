@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pytest
 import time_machine
@@ -11,8 +10,6 @@ from slots.search import (
     COMPROMISE_KM_PER_DAY,
     DayCount,
     Sort,
-    bounding_box,
-    haversine_km,
     slot_availability,
     town_halls_search,
 )
@@ -44,29 +41,6 @@ def search(**overrides):
 
 def names(results) -> list[str]:
     return [result.town_hall.name for result in results]
-
-
-def test_haversine_gives_the_paris_lyon_distance():
-    assert haversine_km(48.8530, 2.3499, 45.7640, 4.8357) == pytest.approx(392, abs=2)
-
-
-def test_bounding_box_contains_every_point_of_the_circle():
-    for lat in (0.0, 45.0, 48.9, -60.0):
-        box = bounding_box(lat=lat, lon=2.0, radius_km=50)
-        for bearing in range(0, 360, 15):
-            # Destination point 49.9 km away along `bearing` (spherical formula).
-            delta = 49.9 / 6371.0088
-            phi1, lam1, theta = math.radians(lat), math.radians(2.0), math.radians(bearing)
-            phi2 = math.asin(
-                math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta)
-            )
-            lam2 = lam1 + math.atan2(
-                math.sin(theta) * math.sin(delta) * math.cos(phi1),
-                math.cos(delta) - math.sin(phi1) * math.sin(phi2),
-            )
-            point_lat, point_lon = math.degrees(phi2), math.degrees(lam2)
-            assert box.min_lat <= point_lat <= box.max_lat
-            assert box.min_lon <= point_lon <= box.max_lon
 
 
 def test_soonest_ranks_by_next_slot_first():

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from communes.services import ImportDataError, communes_import
+from communes.importer import ImportDataError, communes_import
 
 
 class Command(BaseCommand):
