@@ -5,11 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
+# Development commands run with REDIS_URL decided: the local Redis when it answers, unless set (scripts/dev_env.py).
+DEV_ENV := $(BIN)/python scripts/dev_env.py
+DEV_MANAGE := $(DEV_ENV) $(MANAGE)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rdvpasseport
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 WEB_PORT ?= 8000
 
-.PHONY: install run web worker beat test lint format migrations-check services-check e2e-deps bench vendor clean
+.PHONY: install dirs run web worker beat test lint format migrations-check services-check e2e-deps bench vendor clean
 
 install: $(STAMP)
 
@@ -19,12 +22,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: install
-	@mkdir -p var
-	DEBUG=$${DEBUG:-1} $(MANAGE) migrate --noinput
-	DEBUG=$${DEBUG:-1} $(MANAGE) import_communes
-	DEBUG=$${DEBUG:-1} $(MANAGE) setup_schedules
-	DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo
+# What a bare machine needs on disk: the SQLite file's folder, the filesystem broker's, the static files'.
+dirs:
+	@mkdir -p var/broker/queue var/broker/processed staticfiles
+
+run: install dirs
+	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) migrate --noinput
+	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) import_communes
+	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) setup_schedules
+	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) setup_demo
 	@echo
 	@echo "  rdvpasseport: http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(WEB_PORT)/admin/ — create an account with:"
@@ -32,17 +38,17 @@ run: install
 	@echo "  Ctrl-C stops the web server, the worker and beat."
 	@echo
 	@# DEMO=0 (environment or .env): honcho starts no demo booking server.
-	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile.dev start \
+	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start \
 		-c demo=$$(DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo --is-enabled >/dev/null 2>&1 && echo 1 || echo 0)
 
-web: install
-	DEBUG=$${DEBUG:-1} $(MANAGE) runserver 127.0.0.1:$(WEB_PORT)
+web: install dirs
+	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) runserver 127.0.0.1:$(WEB_PORT)
 
-worker: install
-	DEBUG=$${DEBUG:-1} $(BIN)/celery -A rdvpasseport worker --loglevel=INFO
+worker: install dirs
+	DEBUG=$${DEBUG:-1} $(DEV_ENV) $(BIN)/celery -A rdvpasseport worker --loglevel=INFO
 
-beat: install
-	DEBUG=$${DEBUG:-1} $(BIN)/celery -A rdvpasseport beat --loglevel=INFO
+beat: install dirs
+	DEBUG=$${DEBUG:-1} $(DEV_ENV) $(BIN)/celery -A rdvpasseport beat --loglevel=INFO
 
 services-check: install
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/services_check.py
@@ -55,7 +61,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrations-check: install
+migrations-check: install dirs
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
 e2e-deps:
@@ -91,6 +97,8 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=st
 messages: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) makemessages -l en -l fr --no-obsolete --add-location=file $(MESSAGES_IGNORE)
 	$(BIN)/python scripts/french_plurals.py locale/fr/LC_MESSAGES/django.po
+	@# polib wraps long strings its own way: back to gettext's layout, as msgmerge writes the English catalogue.
+	msgcat locale/fr/LC_MESSAGES/django.po -o locale/fr/LC_MESSAGES/django.po
 	DEBUG=$${DEBUG:-1} $(MANAGE) compilemessages -l en -l fr $(MESSAGES_IGNORE)
 
 clean:

@@ -13,11 +13,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -28,6 +25,9 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from prometheus_client import Counter
 
+from rdvpasseport.rates import Rate, parse_rate
+from rdvpasseport.redis_client import redis_client
+
 logger = logging.getLogger(__name__)
 
 RATE_LIMITED = Counter(
@@ -35,29 +35,6 @@ RATE_LIMITED = Counter(
     "Requests refused with a 429 by the rate limits, by bucket.",
     ["bucket"],
 )
-
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    window: int  # seconds
-
-
-def parse_rate(value: str) -> Rate | None:
-    """Read "30/m", "100/h" or "10/5m" (ten per five minutes); "off" means no limit."""
-    if value.strip().lower() == "off":
-        return None
-    match = _RATE.match(value)
-    if not match:
-        raise ValueError(f"Not a rate: {value!r} (expected like 30/m, 100/h, 10/5m or off)")
-    count, multiplier, unit = match.groups()
-    window = int(multiplier or 1) * _UNIT_SECONDS[unit]
-    if window == 0:  # "10/0m": a window of no time at all would divide by zero on every request
-        raise ValueError(f"Not a rate: {value!r} (the period must be longer than zero)")
-    return Rate(limit=int(count), window=window)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -94,15 +71,9 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
-@lru_cache(maxsize=4)
-def _redis_client(url: str) -> redis.Redis:
-    # Short timeouts: a slow Redis must not slow every search down.
-    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-
-
 def _count(key: str, ttl: int) -> int:
     if settings.REDIS_URL:
-        pipe = _redis_client(settings.REDIS_URL).pipeline(transaction=True)
+        pipe = redis_client(settings.REDIS_URL).pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, ttl)
         count, _ = pipe.execute()

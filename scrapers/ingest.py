@@ -23,7 +23,8 @@ from communes.matching import commune_for
 from communes.models import Commune
 from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
-from slots.models import Reason, Slot, TownHall
+from slots.models import Slot, TownHall
+from slots.reasons import REASONS
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ ZERO_SLOTS_SUSPICIOUS_FROM = 20
 BATCH_SIZE = 1000
 ANALYZE_FROM_ROWS = 10_000
 
-_REASONS = frozenset(Reason.values)
+_REASONS = frozenset(REASONS)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
 
 SlotKey = tuple[int, dt.datetime, str]

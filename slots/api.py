@@ -24,7 +24,7 @@ from communes.geocoding import (
     geocode,
 )
 from communes.models import Commune
-from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm
+from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm, first_error
 from slots.search import SearchResult, town_halls_search
 
 MAX_SUGGESTIONS = 20
@@ -55,7 +55,7 @@ def communes(request: HttpRequest) -> JsonResponse:
 def search(request: HttpRequest) -> JsonResponse:
     form = ApiSearchForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form.first_error())
+        return _bad_request(first_error(form))
     params = form.cleaned_data
     now = timezone.now()
 

@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from communes.france import INSEE_CODE
 from slots.models import Reason
 from slots.search import MAX_PEOPLE, MAX_RADIUS_KM, MIN_PEOPLE, MIN_RADIUS_KM, Sort
 
@@ -28,8 +29,6 @@ MOTIFS: dict[str, Reason] = {
 }
 SORTS: dict[str, Sort] = {"tot": Sort.SOONEST, "proche": Sort.NEAREST, "compromis": Sort.COMPROMISE}
 RADIUS_CHOICES = (5, 10, 20, 30, 50)
-# INSEE codes: five digits, or 2A/2B and three digits for Corsica.
-INSEE_PATTERN = r"^(?:\d{5}|2[AaBb]\d{3})$"
 
 DEFAULT_MOTIF = "passeport"
 DEFAULT_RADIUS_KM = 20
@@ -39,6 +38,13 @@ DEFAULT_SORT = "tot"
 
 def paris_today() -> dt.date:
     return timezone.localdate()
+
+
+def first_error(form: forms.Form) -> str:
+    """The first problem found in a bound form, in one French sentence ("" when there is none)."""
+    for errors in form.errors.values():
+        return str(errors[0])
+    return ""
 
 
 def _out_of_range(message: str) -> dict[str, str]:
@@ -67,7 +73,7 @@ class SearchForm(forms.Form):
         error_messages={"max_length": _("Ce texte est trop long pour être un code postal ou une commune.")},
     )
     insee = forms.RegexField(
-        regex=INSEE_PATTERN,
+        regex=INSEE_CODE,
         required=False,
         widget=forms.HiddenInput,
         error_messages={"invalid": _("Code de commune invalide.")},
@@ -219,7 +225,7 @@ class ApiSearchForm(forms.Form):
     )
     # An INSEE code in q may also be another commune's postcode (01160): insee= says which one is meant.
     insee = forms.RegexField(
-        regex=INSEE_PATTERN,
+        regex=INSEE_CODE,
         required=False,
         error_messages={"invalid": _("Code INSEE (insee) invalide : cinq caractères, par exemple 92024.")},
     )
@@ -314,9 +320,3 @@ class ApiSearchForm(forms.Form):
             raise forms.ValidationError(_("La période demandée ne peut pas dépasser six mois (183 jours)."))
         data["start_date"], data["end_date"] = start, end
         return data
-
-    def first_error(self) -> str:
-        """The first problem found, in one French sentence naming the parameter, for the API's 400 body."""
-        for errors in self.errors.values():
-            return str(errors[0])
-        return ""

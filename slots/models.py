@@ -10,15 +10,9 @@ import datetime as dt
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from communes.models import Commune
-
-
-class Reason(models.TextChoices):
-    CNI = "CNI", _("Carte d'identité")
-    PASSPORT = "PASSPORT", _("Passeport")
-    CNI_PASSPORT = "CNI-PASSPORT", _("Carte d'identité et passeport")
+from slots.reasons import Reason  # also imported from here by most of the code
 
 
 class TownHallQuerySet(models.QuerySet["TownHall"]):

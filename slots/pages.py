@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from communes.france import DEPARTMENT_CODE, INSEE_CODE
 from communes.models import Commune, Department
 from slots.forms import DEFAULT_MOTIF, MOTIFS
 from slots.models import Reason, Slot, TownHall
@@ -65,9 +66,6 @@ _DIRECTORY_DAYS = {
     "dimanche": 6,
 }
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
-# Codes as INSEE writes them (Corsica: 2A, 2B; overseas: three digits). Checked before any query.
-_INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-_DEPARTMENT_CODE = re.compile(r"^(?:\d{2,3}|2[AB])$")
 
 REASON_CHOICES = [
     ("passeport", gettext_lazy("Passeport")),
@@ -166,7 +164,7 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
 def commune(request: HttpRequest, insee: str) -> HttpResponse:
     """A commune's town halls; for Paris, Lyon and Marseille their arrondissements'; else the nearest ones."""
     insee = insee.upper()
-    if not _INSEE_CODE.match(insee):
+    if not INSEE_CODE.match(insee):  # checked before any query
         raise Http404("Not an INSEE code")
     commune = get_object_or_404(Commune.objects.select_related("department", "parent"), insee=insee)
     motif, reason = _motif(request)
@@ -209,7 +207,7 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
 def department(request: HttpRequest, code: str) -> HttpResponse:
     """The equipped town halls of a department, by commune, each with its next slot."""
     code = code.upper()
-    if not _DEPARTMENT_CODE.match(code):
+    if not DEPARTMENT_CODE.match(code):
         raise Http404("Not a department code")
     department = get_object_or_404(Department, code=code)
     motif, reason = _motif(request)

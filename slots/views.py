@@ -30,7 +30,7 @@ from communes.geocoding import (
 )
 from communes.models import Commune
 from communes.names import normalize_search_text
-from slots.forms import RADIUS_CHOICES, SearchForm, add_months, latest_end_date, paris_today
+from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, latest_end_date, paris_today
 from slots.pages import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
 
@@ -94,7 +94,7 @@ def search(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "now": now, "strip_days": STRIP_DAYS}
     status = 200
     if not form.is_valid():
-        context["error"] = _first_error(form)
+        context["error"] = first_error(form) or _("Paramètres de recherche invalides.")
         status = 400
     elif not form.has_place:
         context["error"] = _(
@@ -348,9 +348,3 @@ def _map_data(origin: Origin, results: list[SearchResult]) -> dict[str, Any]:
             "list": _("Voir dans la liste"),
         },
     }
-
-
-def _first_error(form: SearchForm) -> str:
-    for errors in form.errors.values():
-        return str(errors[0])
-    return _("Paramètres de recherche invalides.")

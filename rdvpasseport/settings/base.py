@@ -1,18 +1,21 @@
 """Settings for rdvpasseport, read from the environment (see .env.example).
 
-Production differs from development by environment variables only.
+Production differs from development by environment variables only. Importing them reads the environment and
+.env, nothing else: no connection is tried, no folder created (the Makefile and scripts/dev_env.py do that
+for development).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
-import socket
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from communes import france
+from rdvpasseport.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -67,14 +70,6 @@ def _env_log_level(name: str, default: str) -> str:
             f"{name} must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, got {level!r}"
         )
     return level
-
-
-def _redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.3):
-            return True
-    except OSError:
-        return False
 
 
 DEBUG = _env_bool("DEBUG", False)
@@ -181,9 +176,8 @@ TEMPLATES = [
     },
 ]
 
-# The embedded default (a SQLite file) exists only so that `make run` works on a bare machine;
-# tests and production use PostgreSQL through DATABASE_URL.
-VAR_DIR.mkdir(exist_ok=True)
+# The embedded default (a SQLite file under var/, which the Makefile creates) exists only so that `make run`
+# works on a bare machine; tests and production use PostgreSQL through DATABASE_URL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = _env_int("CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -218,14 +212,13 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
-TIME_ZONE = "Europe/Paris"
+TIME_ZONE = france.PARIS.key
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# WhiteNoise warns on every start when the folder is missing: collectstatic or the Makefile creates it.
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# WhiteNoise warns on every start when the folder is missing (before the first collectstatic).
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -233,9 +226,11 @@ STORAGES = {
 }
 
 # Redis: the cache, the per-host request limit of the scrapers and (by default) the Celery broker.
-# Unset on a bare machine without Redis: a local cache and kombu's filesystem transport.
-_REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
-REDIS_URL = env.str("REDIS_URL", default=_REDIS_DEFAULT if _redis_answers() else "")
+# Unset or empty (a bare machine without Redis): a local cache and kombu's filesystem transport. The Makefile's
+# development targets set it to the local Redis when one answers (scripts/dev_env.py).
+REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds before a direct Redis call (rate limits, health, per-host limiter) gives up; connecting gets half.
+REDIS_SOCKET_TIMEOUT = _env_float("REDIS_SOCKET_TIMEOUT", 1.0, minimum=0.05, maximum=60.0)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -245,9 +240,8 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Folders created by the Makefile (`make run`, `worker`, `beat`, `web`).
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -346,14 +340,17 @@ if _csp_report_uri := env.str("CSP_REPORT_URI", default=""):
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # Rate limits per client address (rdvpasseport/ratelimit.py): "N/s", "N/m", "N/h", "N/d", "N/5m"...
-# or "off". Counted in Redis (Django's cache without it), in fixed windows.
-_RATE_PATTERN = r"^(off|\d+/(?:[1-9]\d*)?[smhd])$"  # "10/0m" refused: a window of no time
+# or "off" (rdvpasseport/rates.py). Counted in Redis (Django's cache without it), in fixed windows.
 
 
 def _env_rate(name: str, default: str) -> str:
     value = env.str(name, default="").strip().lower() or default
-    if not re.match(_RATE_PATTERN, value):
-        raise ImproperlyConfigured(f"{name} must look like 30/m, 100/h, 10/5m or off, got {value!r}")
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must look like 30/m, 100/h, 10/5m or off, got {value!r}"
+        ) from None
     return value
 
 
@@ -385,10 +382,7 @@ for _network in METRICS_ALLOWED_NETWORKS:
         raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a CIDR network") from None
 
 # Reference data import: the departments imported by default (Île-de-France and former Rhône-Alpes).
-DEFAULT_DEPARTMENTS = env.list(
-    "DEFAULT_DEPARTMENTS",
-    default=["75", "77", "78", "91", "92", "93", "94", "95", "01", "07", "26", "38", "42", "69", "73", "74"],
-)
+DEFAULT_DEPARTMENTS = env.list("DEFAULT_DEPARTMENTS", default=list(france.DEFAULT_DEPARTMENTS))
 
 # The local demo booking server (`manage.py demo_server`, started by `make run`): about fifty real town halls
 # with generated slots, registered as a source by `manage.py setup_demo`. DEMO=0 removes it.

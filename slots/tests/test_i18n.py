@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import gettext
 import importlib.util
 import re
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.utils import translation
@@ -165,45 +165,22 @@ def test_not_found_page_follows_the_language(client, db):
 
 
 def _po_entries(path: Path) -> list[dict[str, object]]:
-    """Entries of a .po file: msgid, msgid_plural, msgstr (list), msgctxt, flags. Enough for our own files."""
+    """Entries of a .po file but its header and obsolete ones: msgid, msgid_plural, msgstr, msgctxt, flags."""
     entries: list[dict[str, object]] = []
-    entry: dict[str, object] = {}
-    last: str | None = None
-
-    def finish() -> None:
-        if "msgid" in entry:
-            entries.append(dict(entry))
-        entry.clear()
-
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
-        line = raw.strip()
-        if not line:
-            finish()
-            last = None
-        elif line.startswith("#,"):
-            entry["flags"] = {flag.strip() for flag in line[2:].split(",")}
-        elif line.startswith("#"):
+    for po_entry in polib.pofile(str(path)):
+        if po_entry.obsolete:
             continue
-        elif line.startswith('"'):
-            assert last is not None
-            value = ast.literal_eval(line)
-            if last.startswith("msgstr"):
-                strings = entry["msgstr"]
-                assert isinstance(strings, list)
-                strings[-1] += value
-            else:
-                entry[last] = str(entry[last]) + value
+        entry: dict[str, object] = {"msgid": po_entry.msgid}
+        if po_entry.flags:
+            entry["flags"] = set(po_entry.flags)
+        if po_entry.msgctxt is not None:
+            entry["msgctxt"] = po_entry.msgctxt
+        if po_entry.msgid_plural:
+            entry["msgid_plural"] = po_entry.msgid_plural
+            entry["msgstr"] = [po_entry.msgstr_plural[index] for index in sorted(po_entry.msgstr_plural)]
         else:
-            keyword, _, rest = line.partition(" ")
-            value = ast.literal_eval(rest)
-            if keyword.startswith("msgstr"):
-                entry.setdefault("msgstr", [])
-                strings = entry["msgstr"]
-                assert isinstance(strings, list)
-                strings.append(value)
-            else:
-                entry[keyword] = value
-            last = keyword
+            entry["msgstr"] = [po_entry.msgstr]
+        entries.append(entry)
     return entries
 
 
@@ -283,13 +260,13 @@ def test_french_plurals_script_replaces_stale_guesses_of_msgmerge(tmp_path):
     assert french_plurals.main([str(po)]) == 0
 
     entries = _po_entries(po)
-    assert entries[1] == {
+    assert entries[0] == {
         "flags": {"python-format"},
         "msgid": "%(counter)s mairie équipée",
         "msgid_plural": "%(counter)s mairies équipées",
         "msgstr": ["%(counter)s mairie équipée", "%(counter)s mairies équipées"],
     }
-    assert entries[2] == {"msgid": "Rechercher une mairie", "msgstr": [""]}
+    assert entries[1] == {"msgid": "Rechercher une mairie", "msgstr": [""]}
     # Running it again changes nothing.
     before = po.read_text(encoding="utf-8")
     french_plurals.main([str(po)])
