@@ -3,14 +3,16 @@
 Everything one run writes happens in one transaction, set-based: on PostgreSQL the slots go through a
 temporary table filled with COPY, then one INSERT ... ON CONFLICT and one DELETE; elsewhere (SQLite on a
 bare machine) through bulk_create(update_conflicts=True) and a DELETE by primary key.
-A run that looks wrong (many parse errors, or suddenly no slot at all) writes nothing but its own record:
-the last good data stays online until its town halls turn stale.
+A run that looks wrong (many parse errors, suddenly no slot at all, or most slots gone at once) writes
+nothing but its own record: the last good data stays online until its town halls turn stale. One bad item
+(an over-long id, a NUL byte, a slot in year 9999) is skipped and counted, never fails the whole run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +23,7 @@ from django.utils import timezone
 from communes.geo import parse_point
 from communes.matching import commune_for
 from communes.models import Commune
-from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token
+from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token, web_url
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Slot, TownHall
 from slots.reasons import REASONS
@@ -34,6 +36,8 @@ STALE_AFTER_INTERVALS = 3
 # Below this many slots in the last good run, an empty answer is plausible and not suspicious.
 ZERO_SLOTS_SUSPICIOUS_FROM = 20
 BATCH_SIZE = 1000
+# A slot further ahead than this is a source's bug (booking calendars open a few months ahead).
+SLOT_MAX_AHEAD = dt.timedelta(days=2 * 366)
 ANALYZE_FROM_ROWS = 10_000
 
 _REASONS = frozenset(REASONS)
@@ -48,7 +52,12 @@ SlotRow = tuple[int, dt.datetime, str, int | None, str]
 class SlotCounts:
     new: int
     kept: int
-    removed: int
+    removed: int  # every slot deleted, those whose time has come included
+    removed_upcoming: int = 0  # deleted slots that had not started yet: gone from the source's answer
+
+
+class _Suspicious(Exception):
+    """Raised inside the ingestion's transaction to roll back a run found suspicious once written."""
 
 
 def error_excerpt(text: str, *, token: str = "", limit: int = ERROR_EXCERPT_CHARS) -> str:
@@ -90,28 +99,47 @@ def source_ingest(
         logger.warning("Source %s: %s run, nothing replaced: %s", source.pk, status, problem)
         return run
 
-    with transaction.atomic():
-        if meeting_points is not None:
-            meeting_points_upsert(source=source, meeting_points=meeting_points, now=now)
-        town_hall_of = dict(
-            MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall_id")
-        )
-        covered_of = {
-            str(mp_id): town_hall_of[str(mp_id)] for mp_id in result.covered if str(mp_id) in town_hall_of
-        }
-        covered = set(covered_of.values())
-        rows, invalid = _slot_rows(result.slots, town_hall_of=covered_of)
-        counts = slots_replace(town_hall_ids=covered, rows=rows, now=now)
-        TownHall.objects.filter(pk__in=covered).update(
-            checked_at=now, stale_at=now + STALE_AFTER_INTERVALS * source.interval
-        )
-        run.status = ScrapeRun.Status.SUCCESS
-        run.town_halls = len(covered)
-        run.slots_new, run.slots_kept, run.slots_removed = counts.new, counts.kept, counts.removed
-        run.parse_errors = result.parse_errors + invalid
-        run.error = error_excerpt("\n".join(result.errors), token=source.token)
+    try:
+        with transaction.atomic():
+            rejected: list[str] = []
+            if meeting_points is not None:
+                rejected = meeting_points_upsert(
+                    source=source, meeting_points=meeting_points, now=now
+                ).rejected
+            town_hall_of = dict(
+                MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall_id")
+            )
+            covered_of = {
+                str(mp_id): town_hall_of[str(mp_id)] for mp_id in result.covered if str(mp_id) in town_hall_of
+            }
+            covered = set(covered_of.values())
+            rows, invalid = _slot_rows(result.slots, town_hall_of=covered_of, now=now)
+            counts = slots_replace(town_hall_ids=covered, rows=rows, now=now)
+            problem = _removal_problem(source=source, run=run, counts=counts)
+            if problem:
+                raise _Suspicious(problem)
+            TownHall.objects.filter(pk__in=covered).update(
+                checked_at=now, stale_at=now + STALE_AFTER_INTERVALS * source.interval
+            )
+            run.status = ScrapeRun.Status.SUCCESS
+            run.town_halls = len(covered)
+            run.slots_new, run.slots_kept, run.slots_removed = counts.new, counts.kept, counts.removed
+            run.parse_errors = result.parse_errors + invalid + len(rejected)
+            errors = [*rejected, *result.errors]
+            if invalid:
+                errors.append(
+                    f"{invalid} slot(s) skipped: unknown reason, bad capacity or an impossible date"
+                )
+            run.error = error_excerpt("\n".join(errors), token=source.token)
+            run.finished_at = timezone.now()
+            run.save()
+    except _Suspicious as exc:
+        # Everything this run wrote is rolled back: the last good data stays.
+        run.status = ScrapeRun.Status.SUSPICIOUS
+        run.error = error_excerpt("\n".join([str(exc), *result.errors]), token=source.token)
         run.finished_at = timezone.now()
         run.save()
+        logger.warning("Source %s: suspicious run, nothing replaced: %s", source.pk, exc)
     return run
 
 
@@ -148,41 +176,73 @@ def _zero_slots_problem(*, source: Source, run: ScrapeRun) -> str:
     previous_total = last_success.slots_new + last_success.slots_kept
     if previous_total < ZERO_SLOTS_SUSPICIOUS_FROM:
         return ""
-    suspicious_since = recent.filter(
-        started_at__gt=last_success.started_at, status=ScrapeRun.Status.SUSPICIOUS
-    ).count()
-    if suspicious_since + 1 >= settings.SCRAPE_ZERO_SLOTS_CONFIRMATIONS:
+    if _confirmed(source=source, run=run, since=last_success):
         return ""
     return f"No slot at all, while the last successful run had {previous_total}"
 
 
-def _slot_rows(slots: Iterable[SlotData], *, town_hall_of: dict[str, int]) -> tuple[list[SlotRow], int]:
+def _confirmed(*, source: Source, run: ScrapeRun, since: ScrapeRun | None) -> bool:
+    """Whether this run is the SCRAPE_ZERO_SLOTS_CONFIRMATIONS-th suspicious answer in a row since `since`:
+    an editor may really lose its slots, and repeated identical answers say so."""
+    recent = ScrapeRun.objects.filter(source=source, status=ScrapeRun.Status.SUSPICIOUS).exclude(pk=run.pk)
+    if since is not None:
+        recent = recent.filter(started_at__gt=since.started_at)
+    return recent.count() + 1 >= settings.SCRAPE_ZERO_SLOTS_CONFIRMATIONS
+
+
+def _removal_problem(*, source: Source, run: ScrapeRun, counts: SlotCounts) -> str:
+    """Suspicious when the run would remove more than SCRAPE_SUSPICIOUS_REMOVED_SHARE of the upcoming slots
+    of the town halls it answered for (an answer that left them out, read as "no slot"), unless confirmed."""
+    before = counts.kept + counts.removed_upcoming
+    share = settings.SCRAPE_SUSPICIOUS_REMOVED_SHARE
+    if before < ZERO_SLOTS_SUSPICIOUS_FROM or counts.removed_upcoming <= share * before:
+        return ""
+    last_success = (
+        ScrapeRun.objects.filter(source=source, status=ScrapeRun.Status.SUCCESS)
+        .exclude(pk=run.pk)
+        .order_by("-started_at")
+        .first()
+    )
+    if _confirmed(source=source, run=run, since=last_success):
+        return ""
+    return (
+        f"Would remove {counts.removed_upcoming} of the {before} upcoming slots it had "
+        f"(more than SCRAPE_SUSPICIOUS_REMOVED_SHARE = {share:.0%})"
+    )
+
+
+def _slot_rows(
+    slots: Iterable[SlotData], *, town_hall_of: dict[str, int], now: dt.datetime
+) -> tuple[list[SlotRow], int]:
     """Rows of the slots of covered meeting points (duplicates and past ones left to slots_replace).
 
-    Returns the rows and how many slots were unusable (unknown reason, naive datetime, bad capacity).
-    Kept to a minimum per slot: this loop runs over every slot of every run.
+    Returns the rows and how many slots were unusable (unknown reason, naive or impossible datetime, bad
+    capacity, or anything else wrong with one slot). Kept to a minimum per slot: this loop runs over every
+    slot of every run.
     """
     rows: list[SlotRow] = []
     append = rows.append
     invalid = 0
     reasons = _REASONS
+    latest = now + SLOT_MAX_AHEAD
     for slot in slots:
-        town_hall_id = town_hall_of.get(slot.meeting_point_id)
-        if town_hall_id is None:
-            town_hall_id = town_hall_of.get(str(slot.meeting_point_id))  # an id given as a number
+        try:
+            town_hall_id = town_hall_of.get(slot.meeting_point_id)
             if town_hall_id is None:
-                continue
-        starts_at, reason, people_max = slot.starts_at, slot.reason, slot.people_max
-        if reason not in reasons or starts_at.tzinfo is None:
-            invalid += 1
-            continue
-        if people_max is not None:
-            try:
-                people_max = min(max(int(people_max), 1), 32767)
-            except (TypeError, ValueError):
+                town_hall_id = town_hall_of.get(str(slot.meeting_point_id))  # an id given as a number
+                if town_hall_id is None:
+                    continue
+            starts_at, reason, people_max = slot.starts_at, slot.reason, slot.people_max
+            if reason not in reasons or starts_at.tzinfo is None or starts_at > latest:
                 invalid += 1
                 continue
-        append((town_hall_id, starts_at, reason, people_max, slot.booking_url or ""))
+            if people_max is not None:
+                people_max = min(max(int(people_max), 1), 32767)
+            booking_url = web_url(slot.booking_url)
+        except Exception:  # one unreadable slot is skipped and counted, whatever is wrong with it
+            invalid += 1
+            continue
+        append((town_hall_id, starts_at, reason, people_max, booking_url))
     return rows, invalid
 
 
@@ -254,19 +314,23 @@ def _slots_replace_postgresql(
         new, kept = cursor.fetchone()
         cursor.execute(
             f"""
-            DELETE FROM {slot_table} AS s
-            WHERE s.town_hall_id = ANY(%s)
-              AND NOT EXISTS (
-                  SELECT 1 FROM {temp} AS t
-                  WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at AND t.reason = s.reason
-                    AND t.starts_at > %s
-              )
+            WITH deleted AS (
+                DELETE FROM {slot_table} AS s
+                WHERE s.town_hall_id = ANY(%s)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {temp} AS t
+                      WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at
+                        AND t.reason = s.reason AND t.starts_at > %s
+                  )
+                RETURNING s.starts_at
+            )
+            SELECT count(*), count(*) FILTER (WHERE starts_at > %s) FROM deleted
             """,
-            [sorted(town_hall_ids), now],
+            [sorted(town_hall_ids), now, now],
         )
-        removed = cursor.rowcount
+        removed, removed_upcoming = cursor.fetchone()
         cursor.execute(f"DROP TABLE {temp}")
-    return SlotCounts(new=new, kept=kept, removed=removed)
+    return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming)
 
 
 def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime) -> SlotCounts:
@@ -292,7 +356,9 @@ def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now
         ):
             existing[(town_hall_id, starts_at, reason)] = pk
     kept = sum(1 for key in merged if key in existing)
-    removed_ids = [pk for key, pk in existing.items() if key not in merged]
+    removed_keys = [key for key in existing if key not in merged]
+    removed_ids = [existing[key] for key in removed_keys]
+    removed_upcoming = sum(1 for _, starts_at, _ in removed_keys if starts_at > now)
     objects = [
         Slot(
             town_hall_id=town_hall_id,
@@ -314,7 +380,9 @@ def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now
     )
     for ids in _chunks(removed_ids, 500):
         Slot.objects.filter(pk__in=ids).delete()
-    return SlotCounts(new=len(merged) - kept, kept=kept, removed=len(removed_ids))
+    return SlotCounts(
+        new=len(merged) - kept, kept=kept, removed=len(removed_ids), removed_upcoming=removed_upcoming
+    )
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -325,21 +393,39 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 # Meeting points and town halls.
 
 _TOWN_HALL_TEXT_FIELDS = ("name", "address", "postcode", "phone", "website", "booking_url")
+_URL_FIELDS = frozenset({"website", "booking_url"})
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    town_hall_of: dict[str, int]  # external id -> town hall id
+    rejected: list[str]  # why meeting points were skipped, one line each
 
 
 def meeting_points_upsert(
     *, source: Source, meeting_points: list[MeetingPointData], now: dt.datetime
-) -> dict[str, int]:
-    """Create or refresh the town halls behind these meeting points; return external id → town hall id.
+) -> UpsertResult:
+    """Create or refresh the town halls behind these meeting points.
 
     New meeting points get a new town hall (online booking, linked to its commune). Existing ones have
-    their town hall's details refreshed, except a location an admin locked; a town hall an admin hid
-    stays hidden.
+    their town hall's details refreshed, except the fields an admin corrected (TownHall.locked_fields, and
+    the location when location_locked) and the fields the source leaves empty: a source never blanks what
+    it does not provide. A town hall an admin hid stays hidden. A meeting point that cannot be stored (an
+    over-long id, an unexpected value) is skipped and reported in `rejected`; the others are written.
     """
-    by_id: dict[str, MeetingPointData] = {}
+    by_id: dict[str, tuple[MeetingPointData, dict[str, object]]] = {}
+    rejected: list[str] = []
+    max_id = MeetingPoint._meta.get_field("external_id").max_length
     for data in meeting_points:
-        by_id[str(data.external_id).strip()] = data
-    by_id.pop("", None)
+        external_id = str(data.external_id).strip()
+        try:
+            if len(external_id) > max_id or _CONTROL_CHARACTERS.search(external_id):
+                raise ValueError(f"an id of {len(external_id)} characters, or with control characters")
+            if external_id:
+                by_id[external_id] = (data, _town_hall_values(data))
+        except Exception as exc:  # one bad meeting point never fails the run
+            rejected.append(f"Meeting point {external_id[:40]!r} skipped: {exc}"[:300])
     existing = {
         mp.external_id: mp
         for mp in MeetingPoint.objects.filter(source=source, external_id__in=list(by_id)).select_related(
@@ -350,12 +436,12 @@ def meeting_points_upsert(
     changed_fields: set[str] = set()
     for external_id, mp in existing.items():
         town_hall = mp.town_hall
-        values = _town_hall_values(by_id[external_id])
-        if town_hall.location_locked:
-            values.pop("lat")
-            values.pop("lon")
+        data, source_values = by_id[external_id]
+        values = {name: value for name, value in source_values.items() if value not in ("", None)}
+        for name in town_hall.locked_field_names():
+            values.pop(name, None)
         if town_hall.commune_id is None:
-            commune = _commune_of(by_id[external_id])
+            commune = _commune_of(data)
             if commune is not None:
                 values["commune_id"] = commune.pk
         values["online_booking"] = True
@@ -373,16 +459,9 @@ def meeting_points_upsert(
     new_ids = [external_id for external_id in by_id if external_id not in existing]
     new_town_halls = []
     for external_id in new_ids:
-        data = by_id[external_id]
-        commune = _commune_of(data)
-        new_town_halls.append(
-            TownHall(
-                **_town_hall_values(data),
-                commune=commune,
-                online_booking=True,
-                active=True,
-            )
-        )
+        data, values = by_id[external_id]
+        values = {**values, "name": values["name"] or (data.city or "").strip()[:255] or f"#{external_id}"}
+        new_town_halls.append(TownHall(**values, commune=_commune_of(data), online_booking=True, active=True))
     TownHall.objects.bulk_create(new_town_halls, batch_size=BATCH_SIZE)
     MeetingPoint.objects.bulk_create(
         [
@@ -393,18 +472,20 @@ def meeting_points_upsert(
     )
     mapping = {external_id: mp.town_hall_id for external_id, mp in existing.items()}
     mapping.update({external_id: th.pk for external_id, th in zip(new_ids, new_town_halls, strict=True)})
-    return mapping
+    return UpsertResult(town_hall_of=mapping, rejected=rejected)
 
 
 def _town_hall_values(data: MeetingPointData) -> dict[str, object]:
+    """The town hall's fields as this source gives them, made storable: control characters (a NUL byte
+    PostgreSQL refuses) removed, cut to the column's length, a URL too long to keep dropped."""
     values: dict[str, object] = {}
     for name in _TOWN_HALL_TEXT_FIELDS:
-        raw = "" if getattr(data, name, None) is None else str(getattr(data, name)).strip()
+        raw = getattr(data, name, None)
+        text = "" if raw is None else _CONTROL_CHARACTERS.sub(" ", str(raw)).strip()
         max_length = TownHall._meta.get_field(name).max_length
-        if name in {"website", "booking_url"} and len(raw) > max_length:
-            raw = ""  # a cut URL is a broken link
-        values[name] = raw[:max_length]
-    values["name"] = values["name"] or (data.city or "").strip()[:255] or f"#{data.external_id}"
+        if name in _URL_FIELDS:
+            text = web_url(text) if len(text) <= max_length else ""  # a cut URL is a broken link
+        values[name] = text[:max_length].strip()
     values["lat"], values["lon"] = parse_point(data.lat, data.lon) or (None, None)
     return values
 

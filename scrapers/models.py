@@ -286,6 +286,7 @@ class ScrapeRun(models.Model):
         SUCCESS = "success", "Success"
         FAILED = "failed", "Failed (last good data kept)"
         SUSPICIOUS = "suspicious", "Suspicious (last good data kept)"
+        INTERRUPTED = "interrupted", "Interrupted (worker killed or database lost; last good data kept)"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
     started_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -39,24 +39,38 @@ class ClaimLostError(Exception):
     """The scrape outlived its claim and another worker took the source over."""
 
 
+class TransientScrapeError(Exception):
+    """The database failed during a scrape; the task retries and may take its own claim back.
+
+    `lease_until` identifies the claim this attempt held (it may not have been released, the database being
+    down): a retry presenting it re-claims the source at once instead of waiting for the claim to expire.
+    """
+
+    def __init__(self, message: str, *, lease_until: dt.datetime) -> None:
+        super().__init__(message)
+        self.lease_until = lease_until
+
+
 def _claim_lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.SCRAPE_TIME_LIMIT)
 
 
-def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRun | None:
+def source_scrape(
+    *, source_id: int, now: dt.datetime | None = None, reclaim: dt.datetime | None = None
+) -> ScrapeRun | None:
     """Scrape one source: discover its meeting points when due, fetch their slots, ingest, record health.
 
     Returns the run, or None when the source does not exist or another worker holds it. A ConnectorError
     (or any unexpected error of the connector) is recorded as a FAILED run and counted by the circuit
-    breaker; a database error is recorded when possible and re-raised for the task to retry.
+    breaker; a database error is recorded when possible and raised as TransientScrapeError for the task to
+    retry. `reclaim` is the claim a failed attempt of the same task held: that claim is taken over.
     """
     now = now or timezone.now()
     lease_until = now + _claim_lease()
-    claimed = (
-        Source.objects.filter(pk=source_id)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-        .update(claimed_until=lease_until)
-    )
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    if reclaim is not None:
+        free |= Q(claimed_until=reclaim)
+    claimed = Source.objects.filter(pk=source_id).filter(free).update(claimed_until=lease_until)
     if not claimed:
         logger.info("Source %s: not claimed (missing, or another worker holds it)", source_id)
         return None
@@ -78,7 +92,7 @@ def source_scrape(*, source_id: int, now: dt.datetime | None = None) -> ScrapeRu
         except TRANSIENT_ERRORS as exc:
             logger.warning("Source %s: database error, the task will retry: %s", source_id, exc)
             _run_failed(source=source, run=run, message=f"Database error: {exc}", count=False)
-            raise
+            raise TransientScrapeError(str(exc), lease_until=lease_until) from exc
         except Exception as exc:
             logger.exception("Source %s: unexpected error", source_id)
             _run_failed(source=source, run=run, message=f"Unexpected error: {type(exc).__name__}: {exc}")
@@ -203,6 +217,23 @@ def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_un
         setattr(source, name, value)
 
 
+def runs_interrupted_close(*, now: dt.datetime | None = None) -> int:
+    """Close as INTERRUPTED the runs still "running" past their claim: their worker was killed, or lost the
+    database before it could record the outcome. Returns how many were closed.
+
+    A run claims its source for SCRAPE_TIME_LIMIT seconds from its start: past that (with a minute's grace
+    for a run writing its last rows), no worker may still store anything for it.
+    """
+    now = now or timezone.now()
+    return ScrapeRun.objects.filter(
+        status=ScrapeRun.Status.RUNNING, started_at__lt=now - _claim_lease() - dt.timedelta(minutes=1)
+    ).update(
+        status=ScrapeRun.Status.INTERRUPTED,
+        finished_at=now,
+        error="Interrupted: the worker stopped (killed, or lost the database) before recording the outcome",
+    )
+
+
 def backoff_delay(*, interval: dt.timedelta, failures: int) -> dt.timedelta:
     """Delay before the next run: the interval, doubled per failure beyond the third, at most 6 hours."""
     exponent = max(0, failures - FAILURES_BEFORE_BACKOFF)
@@ -223,6 +254,7 @@ def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
     is lost, the source is due again once the lease is over).
     """
     now = now or timezone.now()
+    runs_interrupted_close(now=now)
     with transaction.atomic():
         ids = list(
             # A source scraped right after the previous tick is due a few milliseconds after this one:

@@ -7,10 +7,18 @@ before and after every task (task_prerun / task_postrun), so no connection outli
 
 from __future__ import annotations
 
-from celery import shared_task
+import datetime as dt
+import logging
+import random
+
+from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
+from django.db import DatabaseError
 
 from scrapers import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -19,22 +27,54 @@ def sources_dispatch() -> list[int]:
     return services.sources_dispatch()
 
 
+# Retries of a scrape after a database error: 5 s, 15 s, 45 s, 2 min 15 s, 5 min (about 8 minutes in all),
+# each ±25 %, so that an outage of a few minutes is waited out without hammering the database.
+RETRY_BASE_SECONDS = 5
+RETRY_MAX_SECONDS = 300
+MAX_RETRIES = 5
+
+
+def retry_countdown(retries: int) -> float:
+    """Seconds before retry number `retries` + 1."""
+    base = min(RETRY_BASE_SECONDS * 3**retries, RETRY_MAX_SECONDS)
+    return base * random.uniform(0.75, 1.25)
+
+
 @shared_task(
+    bind=True,
     ignore_result=True,
     soft_time_limit=settings.SCRAPE_SOFT_TIME_LIMIT,
     time_limit=settings.SCRAPE_TIME_LIMIT,
-    # Only database hiccups are retried: a source's own failure (ConnectorError) is recorded as a failed
-    # run and slowed down by the circuit breaker instead.
-    autoretry_for=services.TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=3,
+    max_retries=MAX_RETRIES,
 )
-def source_scrape(source_id: int) -> str:
-    """Scrape one source; return the run's status ("skipped" when another worker holds the source)."""
-    run = services.source_scrape(source_id=source_id)
+def source_scrape(self: Task, source_id: int, reclaim: str | None = None) -> str:
+    """Scrape one source; return the run's status ("skipped" when another worker holds the source).
+
+    Only database hiccups are retried: a source's own failure (ConnectorError) is recorded as a failed run
+    and slowed down by the circuit breaker instead.
+    """
+    try:
+        run = services.source_scrape(
+            source_id=source_id, reclaim=dt.datetime.fromisoformat(reclaim) if reclaim else None
+        )
+    except (services.TransientScrapeError, *services.TRANSIENT_ERRORS) as exc:
+        lease = exc.lease_until.isoformat() if isinstance(exc, services.TransientScrapeError) else reclaim
+        raise self.retry(
+            exc=exc, countdown=retry_countdown(self.request.retries), args=(source_id, lease)
+        ) from exc
     return run.status if run is not None else "skipped"
+
+
+@worker_ready.connect
+def runs_interrupted_close(**_: object) -> None:
+    """On worker start: close the runs a killed worker left "running"."""
+    try:
+        closed = services.runs_interrupted_close()
+    except DatabaseError as exc:
+        logger.warning("Could not close interrupted runs at start-up: %s", exc)
+        return
+    if closed:
+        logger.info("Closed %d interrupted scrape run(s)", closed)
 
 
 @shared_task(ignore_result=True)

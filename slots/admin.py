@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -8,8 +11,36 @@ from django.http import HttpRequest
 from slots.models import Slot, TownHall
 
 
+class TownHallForm(forms.ModelForm):
+    """Fields an admin changes are locked against discovery; unticking a lock gives the field back to it."""
+
+    locked_fields = forms.MultipleChoiceField(
+        choices=[(name, TownHall._meta.get_field(name).verbose_name) for name in TownHall.LOCKABLE_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Locked fields",
+        help_text="Discovery never overwrites a locked field. Editing a field locks it; untick it to let the "
+        "source's value come back at the next discovery.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        initial = set(self.instance.locked_fields or ())
+        submitted = set(cleaned.get("locked_fields") or ())
+        unlocked = initial - submitted  # an explicit untick wins over the edit of the same field
+        edited = {name for name in self.changed_data if name in TownHall.LOCKABLE_FIELDS}
+        locked = submitted | (edited - unlocked)
+        cleaned["locked_fields"] = [name for name in TownHall.LOCKABLE_FIELDS if name in locked]
+        if {"lat", "lon"} & set(self.changed_data) and "location_locked" not in self.changed_data:
+            cleaned["location_locked"] = True  # a corrected point is kept, as a corrected name is
+        return cleaned
+
+
 @admin.register(TownHall)
 class TownHallAdmin(admin.ModelAdmin):
+    form = TownHallForm
     list_display = (
         "name",
         "commune",
@@ -20,6 +51,7 @@ class TownHallAdmin(admin.ModelAdmin):
         "checked_at",
         "is_stale_now",
         "location_locked",
+        "corrected",
     )
     list_filter = ("active", "online_booking", "location_locked", "commune__department")
     search_fields = ("name", "postcode", "commune__name", "commune__insee")
@@ -37,6 +69,7 @@ class TownHallAdmin(admin.ModelAdmin):
             },
         ),
         ("Contact and booking", {"fields": ("phone", "website", "booking_url", "online_booking")}),
+        ("Corrections", {"fields": ("locked_fields",)}),
         ("Freshness", {"fields": ("checked_at", "stale_at", "created_at", "updated_at")}),
     )
 
@@ -57,6 +90,10 @@ class TownHallAdmin(admin.ModelAdmin):
     @admin.display(description="upcoming slots", ordering="upcoming_slots_count")
     def upcoming_slots(self, town_hall: TownHall) -> int:
         return town_hall.upcoming_slots_count  # type: ignore[attr-defined]
+
+    @admin.display(description="locked fields")
+    def corrected(self, town_hall: TownHall) -> str:
+        return ", ".join(sorted(town_hall.locked_field_names())) or "—"
 
     @admin.display(description="stale", boolean=True)
     def is_stale_now(self, town_hall: TownHall) -> bool | None:

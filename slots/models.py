@@ -43,6 +43,12 @@ class TownHall(models.Model):
     location_locked = models.BooleanField(
         default=False, help_text="An admin corrected the location: scrapes never overwrite it."
     )
+    locked_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Fields an admin corrected (names among TownHall.LOCKABLE_FIELDS): discovery never "
+        "overwrites them.",
+    )
     phone = models.CharField(max_length=50, blank=True)
     website = models.URLField(max_length=500, blank=True)
     booking_url = models.URLField(
@@ -66,12 +72,23 @@ class TownHall(models.Model):
 
     objects = TownHallQuerySet.as_manager()
 
+    # What a source's discovery may refresh, hence what an admin's correction locks (the location has its
+    # own flag, location_locked).
+    LOCKABLE_FIELDS = ("name", "address", "postcode", "phone", "website", "booking_url")
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["lat", "lon"], name="townhall_lat_lon")]
 
     def __str__(self) -> str:
         return self.name
+
+    def locked_field_names(self) -> set[str]:
+        """The fields discovery must leave as they are."""
+        locked = {name for name in self.locked_fields or () if name in self.LOCKABLE_FIELDS}
+        if self.location_locked:
+            locked |= {"lat", "lon"}
+        return locked
 
     def data_age(self, now: dt.datetime | None = None) -> dt.timedelta | None:
         if self.checked_at is None:

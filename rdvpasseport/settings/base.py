@@ -277,6 +277,9 @@ SCRAPE_SUSPICIOUS_PARSE_ERRORS = _env_int("SCRAPE_SUSPICIOUS_PARSE_ERRORS", 5, m
 SCRAPE_SUSPICIOUS_PARSE_ERROR_RATIO = 0.1
 # An empty answer after a good run with slots is suspicious until this many empty answers in a row.
 SCRAPE_ZERO_SLOTS_CONFIRMATIONS = _env_int("SCRAPE_ZERO_SLOTS_CONFIRMATIONS", 3, minimum=1)
+# A run removing more than this share of a source's upcoming slots at once is suspicious (an answer that left
+# town halls out, read as "no slot"), until SCRAPE_ZERO_SLOTS_CONFIRMATIONS such runs in a row.
+SCRAPE_SUSPICIOUS_REMOVED_SHARE = _env_float("SCRAPE_SUSPICIOUS_REMOVED_SHARE", 0.5, minimum=0.0, maximum=1.0)
 # Scrape runs older than this are deleted by the daily purge.
 SCRAPE_RUNS_KEEP_DAYS = _env_int("SCRAPE_RUNS_KEEP_DAYS", 30, minimum=1)
 

@@ -9,6 +9,7 @@ size cap, the SSRF guard, retries and the per-host limit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,10 +83,23 @@ class MeetingPointData:
         object.__setattr__(self, "booking_url", web_url(self.booking_url))
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Slots outside these years are a source's bug (year 1, 9999), and some cannot even be converted to Paris time.
+SLOT_YEARS = range(2000, 2200)
+
+
 def web_url(value: str) -> str:
-    """The URL if it is an absolute http(s) link, else "" (never javascript:, data:, relative...)."""
+    """The URL if it is an absolute http(s) link, else "" (never javascript:, data:, relative...).
+
+    A URL with a control character (a NUL byte, a line break) is no link either.
+    """
     value = (value or "").strip()
-    parsed = urlsplit(value)
+    if _CONTROL_CHARACTERS.search(value):
+        return ""
+    try:
+        parsed = urlsplit(value)
+    except ValueError:  # an unbalanced IPv6 bracket
+        return ""
     return value if parsed.scheme.lower() in {"http", "https"} and parsed.netloc else ""
 
 
@@ -100,6 +114,11 @@ class SlotData:
     def __post_init__(self) -> None:
         if self.starts_at.tzinfo is None or self.starts_at.utcoffset() is None:
             raise ValueError("SlotData.starts_at must be an aware datetime")
+        if self.starts_at.year not in SLOT_YEARS:
+            # Connectors count a ValueError as one unreadable slot, not as a failed fetch.
+            raise ValueError(
+                f"slot in year {self.starts_at.year}, outside {SLOT_YEARS.start}-{SLOT_YEARS.stop - 1}"
+            )
         # One zone for every connector: comparisons, logs and tests read Paris wall-clock time.
         object.__setattr__(self, "starts_at", self.starts_at.astimezone(PARIS))
         object.__setattr__(self, "booking_url", web_url(self.booking_url))

@@ -7,7 +7,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from scrapers import services
-from scrapers.models import ScrapeRun
+from scrapers.models import ScrapeRun, Source
+from scrapers.tasks import retry_countdown
 from scrapers.tasks import slots_purge as slots_purge_task
 from scrapers.tasks import source_scrape as source_scrape_task
 from scrapers.tasks import sources_dispatch as sources_dispatch_task
@@ -94,11 +95,37 @@ def test_a_database_hiccup_is_retried_without_counting_as_a_source_failure(ants,
 def test_the_scrape_task_has_time_limits_and_bounded_retries(settings):
     assert source_scrape_task.soft_time_limit == settings.SCRAPE_SOFT_TIME_LIMIT == 120
     assert source_scrape_task.time_limit == settings.SCRAPE_TIME_LIMIT == 150
-    assert source_scrape_task.max_retries == 3
-    assert source_scrape_task.retry_backoff is True
-    assert source_scrape_task.retry_jitter is True
-    assert OperationalError in source_scrape_task.autoretry_for
-    assert not any(issubclass(services.ConnectorError, kind) for kind in source_scrape_task.autoretry_for)
+    assert source_scrape_task.max_retries == 5
+
+
+def test_retries_back_off_from_seconds_to_minutes():
+    # "Retry in 0s" three times spent every retry within 70 ms of a database outage.
+    countdowns = [[retry_countdown(n) for _ in range(200)] for n in range(5)]
+
+    assert min(countdowns[0]) >= 3.75 and max(countdowns[0]) <= 6.25
+    assert all(
+        min(later) > max(earlier) for earlier, later in zip(countdowns[:3], countdowns[1:4], strict=True)
+    )
+    assert min(countdowns[4]) >= 225 and max(countdowns[4]) <= 375
+    assert sum(max(c) for c in countdowns) > 8 * 60  # an outage of several minutes is waited out
+
+
+def test_a_retry_takes_back_the_claim_its_failed_attempt_could_not_release(ants, monkeypatch):
+    """With the database gone, the claim stays until it expires; the retry must not wait for that."""
+    ants.expect_request("/api/availableTimeSlots").respond_with_json(
+        {"1": [{"datetime": tomorrow_at_ten(), "callback_url": "https://rdv.example/1"}]}
+    )
+    source = ants_source(ants)
+    stuck_lease = timezone.now() + dt.timedelta(seconds=150)
+    Source.objects.filter(pk=source.pk).update(claimed_until=stuck_lease)
+
+    other = source_scrape_task.apply(args=[source.pk])  # another task: the claim is not its own
+    retried = source_scrape_task.apply(args=[source.pk, stuck_lease.isoformat()])
+
+    assert other.get() == "skipped"
+    assert retried.get() == ScrapeRun.Status.SUCCESS
+    source.refresh_from_db()
+    assert source.claimed_until is None
 
 
 def test_the_dispatch_task_returns_the_due_sources(django_capture_on_commit_callbacks):

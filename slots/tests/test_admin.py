@@ -84,3 +84,60 @@ def test_slot_list_filters_by_reason(admin_client, frozen_now):
     html = response.content.decode()
     assert "21 novembre 2026" in html
     assert "22 novembre 2026" not in html
+
+
+def change_form_data(town_hall, **changes):
+    data = {
+        "name": town_hall.name,
+        "address": town_hall.address,
+        "postcode": town_hall.postcode,
+        "active": "on",
+        "lat": town_hall.lat,
+        "lon": town_hall.lon,
+        "phone": town_hall.phone,
+        "website": town_hall.website,
+        "booking_url": town_hall.booking_url,
+        "online_booking": "on",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_fields_an_admin_edits_are_locked_against_discovery(admin_client):
+    town_hall = make_town_hall(name="HOTEL DE VILLE", phone="")
+
+    response = admin_client.post(
+        f"/admin/slots/townhall/{town_hall.pk}/change/",
+        change_form_data(town_hall, name="Hôtel de ville de Clichy", phone="01 47 15 30 00"),
+    )
+
+    assert response.status_code == 302
+    town_hall.refresh_from_db()
+    assert town_hall.name == "Hôtel de ville de Clichy"
+    assert town_hall.locked_fields == ["name", "phone"]
+    page = admin_client.get("/admin/slots/townhall/").content.decode()
+    assert "name, phone" in page
+
+
+def test_an_admin_unlocks_a_field_by_unticking_it(admin_client):
+    town_hall = make_town_hall(locked_fields=["name", "phone"])
+
+    response = admin_client.post(
+        f"/admin/slots/townhall/{town_hall.pk}/change/", change_form_data(town_hall, locked_fields=["phone"])
+    )
+
+    assert response.status_code == 302
+    town_hall.refresh_from_db()
+    assert town_hall.locked_fields == ["phone"]
+
+
+def test_moving_the_point_in_the_admin_locks_the_location(admin_client):
+    town_hall = make_town_hall(lat=48.0, lon=2.0)
+
+    admin_client.post(
+        f"/admin/slots/townhall/{town_hall.pk}/change/",
+        change_form_data(town_hall, lat="48.9028", lon="2.3048"),
+    )
+
+    town_hall.refresh_from_db()
+    assert town_hall.location_locked is True
