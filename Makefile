@@ -85,6 +85,9 @@ vendor:
 		node_modules/leaflet/dist/leaflet.css static/vendor/leaflet/
 	cp node_modules/leaflet/dist/images/*.png static/vendor/leaflet/images/
 	cp node_modules/leaflet/LICENSE static/vendor/leaflet/LICENSE
+	# axe-core only serves the end-to-end tests' accessibility audit: it is not a static file of the site.
+	mkdir -p tests/e2e/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/e2e/vendor/axe-core/
 
 # Translations: French is the source language, English lives in locale/en/LC_MESSAGES/django.po (the source of
 # truth, edited by hand) and its compiled django.mo (committed, so that neither the app nor CI needs gettext).
