@@ -3,8 +3,8 @@
 Checks: the database (SELECT 1), Redis (PING on REDIS_URL), beat (age of the heartbeat), Celery workers
 (a broadcast ping, cached for WORKERS_CACHE_SECONDS so /healthz stays fast) and sources (how many active
 sources are failing or stale). Which failures make /healthz answer 503 is settings.HEALTHZ_CRITICAL_CHECKS
-(database and Redis by default: without them nothing is served; without workers or beat the site still
-serves the last data it has, so it is only "degraded").
+(the database by default: without it nothing is served; without Redis, workers or beat the site still serves
+the last data it has, so it is only "degraded").
 
 The heartbeat: beat sends the `ops.heartbeat` task (ops/tasks.py) every minute, as scheduled by
 `manage.py setup_schedules` (ops/schedules.py), and the worker that runs it writes the time into the cache.

@@ -60,17 +60,31 @@ def test_it_is_ok_when_database_redis_beat_and_a_worker_answer(client, worker) -
 
 
 @pytest.mark.django_db
-def test_it_answers_503_when_redis_is_unreachable(client) -> None:
+def test_it_stays_up_but_degraded_when_redis_is_unreachable(client) -> None:
+    # Pages and the API keep answering without Redis: a load balancer must not take the web processes out.
     with override_settings(REDIS_URL=CLOSED_PORT_REDIS, CELERY_BROKER_URL=CLOSED_PORT_REDIS):
         response = client.get("/healthz")
 
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "error"
+    assert body["status"] == "degraded"
     assert body["checks"]["redis"]["ok"] is False
     assert "Connection" in body["checks"]["redis"]["error"]
     assert body["checks"]["database"]["ok"] is True
     assert "skipped" in body["checks"]["workers"]["error"]
+
+
+@pytest.mark.django_db
+def test_redis_can_be_made_critical(client) -> None:
+    with override_settings(
+        REDIS_URL=CLOSED_PORT_REDIS,
+        CELERY_BROKER_URL=CLOSED_PORT_REDIS,
+        HEALTHZ_CRITICAL_CHECKS=["database", "redis"],
+    ):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
 
 
 @pytest.mark.django_db

@@ -232,7 +232,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Seconds before a direct Redis call (rate limits, health, per-host limiter) gives up; connecting gets half.
 REDIS_SOCKET_TIMEOUT = _env_float("REDIS_SOCKET_TIMEOUT", 1.0, minimum=0.05, maximum=60.0)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Failing open with short socket timeouts: pages keep answering from PostgreSQL when Redis is down or hangs.
+    CACHES = {
+        "default": {
+            "BACKEND": "rdvpasseport.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -370,7 +377,9 @@ RATELIMITS = [
 
 # Health (/healthz) and metrics (/metrics): see docs/OPERATIONS.md.
 # Checks whose failure makes /healthz answer 503; the others only make it "degraded" (200).
-HEALTHZ_CRITICAL_CHECKS = env.list("HEALTHZ_CRITICAL_CHECKS", default=None) or ["database", "redis"]
+# Only the database is critical by default: without Redis, pages and the API still answer (cache and rate
+# limits fail open), so a load balancer must not take the web processes out.
+HEALTHZ_CRITICAL_CHECKS = env.list("HEALTHZ_CRITICAL_CHECKS", default=None) or ["database"]
 if _unknown_checks := set(HEALTHZ_CRITICAL_CHECKS) - {"database", "redis", "beat", "workers", "sources"}:
     raise ImproperlyConfigured(f"HEALTHZ_CRITICAL_CHECKS: unknown checks {sorted(_unknown_checks)}")
 HEALTH_BEAT_MAX_AGE = _env_int("HEALTH_BEAT_MAX_AGE", 180, minimum=60)  # seconds since the last heartbeat
