@@ -107,15 +107,14 @@ def redis_clean(url: str) -> None:
 # --- 1. Ingestion throughput ------------------------------------------------------------------------------
 
 
-REASONS = ("CNI", "PASSPORT", "CNI-PASSPORT")
-
-
 def slots_generate(meeting_point_ids: list[str], per_town_hall: int, *, shift: int = 0) -> list:
     """Slots as a connector returns them: weekdays 9:00-16:40 every 20 minutes, one reason each.
 
     `shift` moves the window by that many slots: the first ones are gone (booked), new ones appear.
     """
-    from scrapers.connectors.base import PARIS, SlotData
+    from communes.france import PARIS
+    from scrapers.connectors.base import SlotData
+    from slots.reasons import REASONS
 
     first_day = dt.date.today() + dt.timedelta(days=2)
     slots = []

@@ -15,16 +15,11 @@ import random
 import re
 from collections.abc import Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from communes.france import ILE_DE_FRANCE, PARIS, RHONE_ALPES
 from communes.models import Commune
 
-PARIS = ZoneInfo("Europe/Paris")
-REASONS = ("CNI", "PASSPORT", "CNI-PASSPORT")
-
 # Where the demo town halls come from: (department codes, how many), filled in this order.
-ILE_DE_FRANCE = ("75", "77", "78", "91", "92", "93", "94", "95")
-RHONE_ALPES = ("01", "07", "26", "38", "42", "69", "73", "74")
 DEMO_SHARES: tuple[tuple[tuple[str, ...], int], ...] = ((ILE_DE_FRANCE, 30), (RHONE_ALPES, 20))
 
 BUCKET_SECONDS = 300

@@ -27,8 +27,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from demo.generator import PARIS, REASONS, DemoTownHall, demo_free_slots, time_bucket
-from slots.models import Reason
+from communes.france import PARIS
+from demo.generator import DemoTownHall, demo_free_slots, time_bucket
+from slots.reasons import REASONS, Reason
 
 logger = logging.getLogger(__name__)
 

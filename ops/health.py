@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from rdvpasseport.celery import app as celery_app
+from rdvpasseport.redis_client import redis_client
 from scrapers.models import Source, SourceHealth
 
 logger = logging.getLogger(__name__)
@@ -74,13 +75,10 @@ def check_redis() -> Check:
     url = settings.REDIS_URL
     if not url:
         return {"ok": True, "detail": "not configured (REDIS_URL unset)"}
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
-        client.ping()
+        redis_client(url).ping()
     except (redis.RedisError, OSError) as exc:
         return {"ok": False, "error": _error(exc)}
-    finally:
-        client.close()
     return {"ok": True}
 
 
@@ -160,14 +158,11 @@ def broker_queue_length() -> int | None:
     url = settings.CELERY_BROKER_URL
     if not url.startswith(("redis://", "rediss://")):
         return None
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
-        return int(client.llen(celery_app.conf.task_default_queue))
+        return int(redis_client(url).llen(celery_app.conf.task_default_queue))
     except (redis.RedisError, OSError) as exc:
         logger.warning("Cannot read the broker queue length: %s", exc)
         return None
-    finally:
-        client.close()
 
 
 def health_report(*, now: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
