@@ -39,7 +39,7 @@ run: install dirs
 	@echo
 	@# DEMO=0 (environment or .env): honcho starts no demo booking server.
 	DEBUG=$${DEBUG:-1} WEB_PORT=$(WEB_PORT) $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start \
-		-c demo=$$(DEBUG=$${DEBUG:-1} $(MANAGE) setup_demo --is-enabled >/dev/null 2>&1 && echo 1 || echo 0)
+		-c demo=$$(DEBUG=$${DEBUG:-1} $(DEV_MANAGE) setup_demo --is-enabled >/dev/null 2>&1 && echo 1 || echo 0)
 
 web: install dirs
 	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) runserver 127.0.0.1:$(WEB_PORT)

@@ -49,13 +49,38 @@ def client_ip(request: HttpRequest) -> str:
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
+        if len(forwarded) < proxies:
+            _warn_missing_proxy(proxies=proxies, remote=remote, entries=len(forwarded))
+        else:
             candidate = forwarded[-proxies]
             try:
                 return str(ipaddress.ip_address(candidate))
             except ValueError:
                 logger.warning("Unusable X-Forwarded-For entry %r, using REMOTE_ADDR", candidate[:60])
     return remote
+
+
+_missing_proxy_warned = [False]
+
+
+def _warn_missing_proxy(*, proxies: int, remote: str, entries: int) -> None:
+    """Once per process: a request came in with fewer X-Forwarded-For entries than trusted proxies.
+
+    Behind the proxies TRUSTED_PROXY_COUNT counts, every request carries that many entries. One that does
+    not came around them, or there is no proxy at all: then any client could write the address that rate
+    limits, the admin lockout and the /metrics network check see.
+    """
+    if _missing_proxy_warned[0]:
+        return
+    _missing_proxy_warned[0] = True
+    logger.warning(
+        "TRUSTED_PROXY_COUNT=%d, but a request from %s carried %d X-Forwarded-For entries: is the proxy in "
+        "front of every request? Without one, clients choose the address rate limits see; set "
+        "TRUSTED_PROXY_COUNT=0 (docs/OPERATIONS.md, Client addresses)",
+        proxies,
+        remote,
+        entries,
+    )
 
 
 def client_key(address: str) -> str:

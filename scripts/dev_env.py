@@ -1,9 +1,10 @@
-"""Run a development command with REDIS_URL decided: the Makefile's run, web, worker and beat go through it.
+"""Run a development command with REDIS_URL and DEMO decided: the Makefile's run, web, worker and beat go through it.
 
 Settings only read the environment. When neither the environment nor .env sets REDIS_URL, this uses the local
 Redis (127.0.0.1:6379) if it answers, and none otherwise: then the site uses a local cache and Celery kombu's
 filesystem broker under var/broker, so that `make run` works on a bare machine. A REDIS_URL that is set, even
-empty, is left alone.
+empty, is left alone. DEMO (off in settings, so that production never runs it by accident) is turned on the
+same way: unless the environment or .env says otherwise.
 
 Usage: python scripts/dev_env.py COMMAND [ARGUMENTS...]
 """
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> int:
     default = redis_url_default(os.environ)
     if default is not None:
         os.environ["REDIS_URL"] = default
+    os.environ.setdefault("DEMO", "1")
     os.execvp(argv[0], argv)
 
 

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.test import override_settings
 from django.utils import translation
 
+from rdvpasseport import ratelimit
 from rdvpasseport.ratelimit import Rate, RateLimitMiddleware, client_key, parse_rate
 from rdvpasseport.settings import base as base_settings
 from tests.test_deploy import clean_env, run_python
@@ -132,6 +133,25 @@ def test_behind_a_trusted_proxy_clients_are_told_apart_by_forwarded_for(client) 
 
     assert spoofed.status_code == 429
     assert neighbour.status_code == 404
+
+
+@pytest.mark.django_db
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_a_trusted_proxy_that_is_not_there_is_warned_about_once(client, caplog, monkeypatch) -> None:
+    # TRUSTED_PROXY_COUNT=1 without a proxy lets clients write their own address: the first request that
+    # did not come through the proxy (no X-Forwarded-For) says so in the logs.
+    monkeypatch.setattr(ratelimit, "_missing_proxy_warned", [False])
+    with caplog.at_level("WARNING", logger="rdvpasseport.ratelimit"):
+        client.get("/recherche-limitee", REMOTE_ADDR="198.51.100.1")
+        client.get("/recherche-limitee", REMOTE_ADDR="198.51.100.2")
+        client.get("/recherche-limitee", HTTP_X_FORWARDED_FOR="203.0.113.7")
+
+    warnings = [r.getMessage() for r in caplog.records if "TRUSTED_PROXY_COUNT" in r.getMessage()]
+    assert warnings == [
+        "TRUSTED_PROXY_COUNT=1, but a request from 198.51.100.1 carried 0 X-Forwarded-For entries: is the proxy "
+        "in front of every request? Without one, clients choose the address rate limits see; set "
+        "TRUSTED_PROXY_COUNT=0 (docs/OPERATIONS.md, Client addresses)"
+    ]
 
 
 @pytest.mark.django_db

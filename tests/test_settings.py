@@ -84,3 +84,28 @@ def test_the_development_wrapper_runs_the_command_with_redis_url_set() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_the_demo_is_off_unless_asked_for() -> None:
+    """DEMO used to default to on, leaving the demo port on the scraper allowlist in production."""
+    shown = run_python(
+        [
+            "-c",
+            "from rdvpasseport.settings import base; print(base.DEMO, base.SCRAPER_ALLOWED_HOSTS)",
+        ],
+        clean_env(DEBUG="1"),
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["False", "[]"]
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("0", "0")])
+def test_development_turns_the_demo_on_unless_told_otherwise(given, seen) -> None:
+    environment = clean_env() if given is None else clean_env(DEMO=given)
+    command = ["scripts/dev_env.py", sys.executable, "-c", "import os; print(os.environ['DEMO'])"]
+
+    result = run_python(command, environment)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == seen

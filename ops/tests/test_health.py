@@ -279,6 +279,7 @@ def test_the_thresholds_are_the_settings(sources_of_every_health) -> None:
 
 
 @pytest.mark.django_db
+@override_settings(METRICS_ALLOWED_NETWORKS=["127.0.0.1/32"])
 def test_the_admin_dashboard_healthz_and_metrics_agree_on_every_source(
     sources_of_every_health, admin_client, client
 ) -> None:

@@ -18,8 +18,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scrapers.models import ScrapeRun
 from scrapers.tests.factories import make_run, make_slot, make_source, make_town_hall
+from tests.test_deploy import clean_env, run_python
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# Prometheus scraping from this machine, allowed without a token (the default is token only).
+LOCAL_PROMETHEUS = override_settings(METRICS_ALLOWED_NETWORKS=["127.0.0.1/32", "::1/128"])
 
 
 def samples(content: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -31,6 +34,7 @@ def samples(content: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], flo
 
 
 @pytest.mark.django_db
+@LOCAL_PROMETHEUS
 def test_it_exposes_runs_sources_slots_and_town_halls_from_localhost(client) -> None:
     now = timezone.now()
     ants = make_source(name="ANTS editor", kind="ants", last_success_at=now - dt.timedelta(minutes=2))
@@ -78,6 +82,7 @@ def test_it_exposes_runs_sources_slots_and_town_halls_from_localhost(client) -> 
 
 
 @pytest.mark.django_db
+@LOCAL_PROMETHEUS
 def test_searches_are_timed_in_the_latency_histogram(client) -> None:
     def count(endpoint: str) -> float:
         return (
@@ -130,6 +135,7 @@ def test_searches_are_labelled_by_the_view_that_answered_whatever_its_path(clien
 
 
 @pytest.mark.django_db
+@LOCAL_PROMETHEUS
 def test_it_refuses_clients_outside_the_allowed_networks_without_a_token(client) -> None:
     response = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
 
@@ -158,6 +164,7 @@ def test_it_serves_a_configured_private_network(client) -> None:
 
 
 @pytest.mark.django_db
+@LOCAL_PROMETHEUS
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_behind_a_local_proxy_the_forwarded_client_address_is_judged(client) -> None:
     # The proxy runs on the same machine: REMOTE_ADDR is 127.0.0.1 for every visitor.
@@ -172,6 +179,22 @@ def test_behind_a_local_proxy_the_forwarded_client_address_is_judged(client) -> 
 @override_settings(METRICS_TOKEN="", METRICS_ALLOWED_NETWORKS=[])
 def test_it_is_turned_off_when_neither_token_nor_network_is_configured(client) -> None:
     assert client.get("/metrics").status_code == 404
+
+
+def test_it_is_token_only_by_default() -> None:
+    """Behind a reverse proxy on the same host every visitor is 127.0.0.1: a loopback default opened /metrics."""
+    shown = run_python(
+        [
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.METRICS_ALLOWED_NETWORKS)",
+        ],
+        clean_env(DEBUG="1"),
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.django_db

@@ -386,7 +386,9 @@ HEALTH_BEAT_MAX_AGE = _env_int("HEALTH_BEAT_MAX_AGE", 180, minimum=60)  # second
 HEALTH_SOURCE_FAILURES = _env_int("HEALTH_SOURCE_FAILURES", 3, minimum=1)  # consecutive failures = failing
 HEALTH_SOURCE_STALE_INTERVALS = _env_int("HEALTH_SOURCE_STALE_INTERVALS", 3, minimum=1)  # intervals = stale
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# Token only by default: behind a reverse proxy on the same host every request comes from 127.0.0.1, so a
+# loopback allowance would open /metrics to the whole Internet.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 for _network in METRICS_ALLOWED_NETWORKS:
     try:
         ipaddress.ip_network(_network, strict=False)
@@ -398,7 +400,8 @@ DEFAULT_DEPARTMENTS = env.list("DEFAULT_DEPARTMENTS", default=list(france.DEFAUL
 
 # The local demo booking server (`manage.py demo_server`, started by `make run`): about fifty real town halls
 # with generated slots, registered as a source by `manage.py setup_demo`. DEMO=0 removes it.
-DEMO = _env_bool("DEMO", True)
+# Off unless asked for (`make run` asks): in production the demo port must not be on the scraper allowlist.
+DEMO = _env_bool("DEMO", False)
 # host:port pairs the scrapers may reach although they are private or loopback addresses (the SSRF guard
 # refuses those otherwise): the demo server's own address only, by default.
 SCRAPER_ALLOWED_HOSTS = [
