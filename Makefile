@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rdvpasseport
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 WEB_PORT ?= 8000
 
-.PHONY: install dirs run web worker beat test lint format migrations-check services-check e2e-deps bench vendor clean
+.PHONY: install dirs run web worker beat test lint format migrations-check audit services-check e2e-deps bench vendor clean
 
 install: $(STAMP)
 
@@ -71,7 +71,12 @@ e2e-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install lint migrations-check services-check e2e-deps
+# Known vulnerabilities of the installed packages (PyPI's advisory data). A package the service does not know is
+# listed as skipped, not failed: on a machine whose index is a mirror without advisories, nothing is audited.
+audit: install
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
+
+test: install lint migrations-check audit services-check e2e-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install services-check
