@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
+from scrapers.connectors import CONNECTOR_KINDS
 from scrapers.models import (
     DISCOVERY_INTERVAL_HOURS_MAX,
     INTERVAL_MINUTES_MAX,
@@ -25,12 +26,6 @@ from scrapers.models import (
     Source,
     SourceHealth,
 )
-
-
-def _connector_kinds() -> list[tuple[str, str]]:
-    from scrapers.connectors import CONNECTOR_KINDS
-
-    return list(CONNECTOR_KINDS)
 
 
 class TokenField(forms.CharField):
@@ -43,7 +38,7 @@ class TokenField(forms.CharField):
 
 
 class SourceForm(forms.ModelForm):
-    kind = forms.ChoiceField(choices=_connector_kinds, help_text="Which connector reads this source.")
+    kind = forms.ChoiceField(choices=CONNECTOR_KINDS, help_text="Which connector reads this source.")
     base_url = forms.URLField(label="Base URL", max_length=1000, assume_scheme="https")
     token = TokenField(
         required=False,

@@ -23,7 +23,8 @@ from django.utils import timezone
 from communes.geo import parse_point
 from communes.matching import commune_for
 from communes.models import Commune
-from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, redact_token, web_url
+from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, web_url
+from scrapers.fetching.errors import redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Slot, TownHall
 from slots.reasons import REASONS

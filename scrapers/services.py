@@ -15,7 +15,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from scrapers.connectors.base import ConnectorError, FetchResult, MeetingPointData, SourceSpec
+from scrapers.connectors import CONNECTOR_KINDS, get_connector
+from scrapers.connectors.base import FetchResult, MeetingPointData, SourceSpec
+from scrapers.fetching.errors import ConnectorError
 from scrapers.ingest import error_excerpt, source_ingest
 from scrapers.models import (
     DISCOVERY_INTERVAL_HOURS_MAX,
@@ -108,8 +110,6 @@ def source_scrape(
 
 
 def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt.datetime) -> None:
-    from scrapers.connectors import get_connector
-
     connector = get_connector(SourceSpec.from_source(source))
     try:
         known = dict(
@@ -330,8 +330,6 @@ def sources_load(*, data: object, environ: dict[str, str]) -> LoadSummary:
     Keys absent from an entry keep the stored value of an existing source (model default for a new one);
     the token can be given as `token` or read from the environment variable named by `token_env`.
     """
-    from scrapers.connectors import CONNECTOR_KINDS
-
     if not isinstance(data, dict) or "sources" not in data:
         raise SourceFileError('The file must be a mapping with a "sources" list at the top level.')
     entries = data["sources"]

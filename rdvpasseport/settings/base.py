@@ -413,7 +413,7 @@ SCRAPER_ALLOWED_HOSTS = [
 ]
 
 
-# Scrapers' HTTP client (scrapers/http.py) and per-host politeness (scrapers/throttle.py).
+# Scrapers' HTTP client (scrapers/fetching/http.py) and per-host politeness (scrapers/fetching/throttle.py).
 SCRAPER_TIMEOUT = _env_float("SCRAPER_TIMEOUT", 15.0, minimum=0.1)  # connect and read timeouts, seconds
 SCRAPER_MAX_BYTES = _env_int("SCRAPER_MAX_BYTES", 5_000_000, minimum=1024)  # largest response body read
 # Let the scrapers reach private, loopback and link-local addresses. Tests and local demos only: in

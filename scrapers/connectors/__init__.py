@@ -1,53 +1,53 @@
-"""Connectors: one module per kind of booking source, all behind scrapers.connectors.base.Connector.
+"""Connectors: one package per kind of booking source, all behind scrapers.connectors.base.Connector.
 
-`get_connector(spec)` picks the class for `spec.kind`; `CONNECTOR_KINDS` feeds the admin's choices.
+`CONNECTORS` is the registry: one dotted path per kind (a new kind is one line here). `get_connector(spec)`
+picks the class for `spec.kind`; `CONNECTOR_KINDS` feeds the admin's choices.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from django.utils.module_loading import import_string
 
-from scrapers.connectors.ants import AntsConnector
 from scrapers.connectors.base import (
     Connector,
-    ConnectorError,
     FetchResult,
     MeetingPointData,
     SlotData,
     SourceSpec,
 )
-from scrapers.connectors.csv import CsvConnector
-from scrapers.connectors.html import HtmlConnector
-from scrapers.connectors.ics import IcsConnector
-from scrapers.connectors.rendezvousonline import RendezvousOnlineConnector
-from scrapers.connectors.synbird import SynbirdConnector
+from scrapers.fetching.errors import ConnectorError
+from scrapers.fetching.http import HttpClient
 
-CONNECTORS: dict[str, type[Connector]] = {
-    cls.kind: cls
-    for cls in (
-        AntsConnector,
-        RendezvousOnlineConnector,
-        SynbirdConnector,
-        IcsConnector,
-        CsvConnector,
-        HtmlConnector,
-    )
-}
-CONNECTOR_KINDS: list[tuple[str, str]] = [(kind, cls.label) for kind, cls in CONNECTORS.items()]
+CONNECTORS: list[str] = [
+    "scrapers.connectors.ants.AntsConnector",
+    "scrapers.connectors.rendezvousonline.RendezvousOnlineConnector",
+    "scrapers.connectors.synbird.SynbirdConnector",
+    "scrapers.connectors.ics.IcsConnector",
+    "scrapers.connectors.csv.CsvConnector",
+    "scrapers.connectors.html.HtmlConnector",
+]
+
+CONNECTOR_CLASSES: dict[str, type[Connector]] = {cls.kind: cls for cls in map(import_string, CONNECTORS)}
+CONNECTOR_KINDS: list[tuple[str, str]] = [(kind, cls.label) for kind, cls in CONNECTOR_CLASSES.items()]
 
 
-def get_connector(spec: SourceSpec, *, http: Any = None) -> Connector:
-    """The connector for spec.kind, with its own HTTP client unless one is given."""
+def connector_class(kind: str) -> type[Connector]:
+    """The connector class of a kind; ConnectorError naming the known kinds when there is none."""
     try:
-        cls = CONNECTORS[spec.kind]
+        return CONNECTOR_CLASSES[kind]
     except KeyError:
-        known = ", ".join(CONNECTORS)
-        raise ConnectorError(f"unknown connector kind {spec.kind!r}; known kinds: {known}") from None
-    return cls(spec, http=http)
+        known = ", ".join(CONNECTOR_CLASSES)
+        raise ConnectorError(f"unknown connector kind {kind!r}; known kinds: {known}") from None
+
+
+def get_connector(spec: SourceSpec, *, http: HttpClient | None = None) -> Connector:
+    """The connector for spec.kind, with its own HTTP client unless one is given."""
+    return connector_class(spec.kind)(spec, http=http)
 
 
 __all__ = [
     "CONNECTORS",
+    "CONNECTOR_CLASSES",
     "CONNECTOR_KINDS",
     "Connector",
     "ConnectorError",
@@ -55,5 +55,6 @@ __all__ = [
     "MeetingPointData",
     "SlotData",
     "SourceSpec",
+    "connector_class",
     "get_connector",
 ]

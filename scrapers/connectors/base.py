@@ -2,8 +2,8 @@
 
 Connectors never touch the ORM: the ingestion (scrapers/ingest.py) builds a `SourceSpec` from a
 `scrapers.models.Source`, calls `discover()` and `fetch_slots()`, and writes what comes back.
-A connector only speaks HTTP through `self.http` (scrapers.http.HttpClient), which owns timeouts, the
-size cap, the SSRF guard, retries and the per-host limit.
+A connector only speaks HTTP through `self.http` (scrapers.fetching.http.HttpClient), which owns timeouts,
+the size cap, the SSRF guard, retries and the per-host limit.
 """
 
 from __future__ import annotations
@@ -12,25 +12,15 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, quote_plus, urlsplit
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from scrapers.http import HttpClient
+from scrapers.fetching.errors import ConnectorError
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 REASONS: tuple[str, ...] = ("CNI", "PASSPORT", "CNI-PASSPORT")
-REDACTED = "[redacted]"
-
-
-def redact_token(text: str, token: str) -> str:
-    """The text without the token, written raw or URL-encoded (in a path, or a query string's form)."""
-    if token:
-        # Longest first: no variant is left half-replaced by a shorter one.
-        for form in sorted({token, quote(token, safe=""), quote(token), quote_plus(token)}, key=len)[::-1]:
-            text = text.replace(form, REDACTED)
-    return text
 
 
 @dataclass(frozen=True)
@@ -134,13 +124,6 @@ class FetchResult:
     bytes_received: int = 0
 
 
-class ConnectorError(Exception):
-    """The whole fetch failed (HTTP error, timeout, too big, refused address, bad content type...).
-
-    The message is precise English and never contains the token.
-    """
-
-
 class Connector:
     """Base of every connector: subclasses set `kind` and `label`, and implement two methods."""
 
@@ -149,8 +132,6 @@ class Connector:
 
     def __init__(self, spec: SourceSpec, *, http: HttpClient | None = None) -> None:
         if http is None:
-            from scrapers.http import HttpClient
-
             http = HttpClient(auth_header=spec.auth_header, token=spec.token)
         self.spec = spec
         self.http = http

@@ -16,9 +16,9 @@ from django.test import override_settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scrapers.connectors import CONNECTORS, get_connector
+from scrapers.connectors import CONNECTOR_CLASSES, get_connector
 from scrapers.connectors.base import Connector, ConnectorError, MeetingPointData, SlotData, SourceSpec
-from scrapers.http import HttpClient
+from scrapers.fetching.http import HttpClient
 
 TOKEN = "s3cr3t-t0ken-value"
 TOWN_HALL = {"external_id": "th-1", "name": "Mairie de Clichy", "booking_url": "https://clichy.example/rdv"}
@@ -76,7 +76,7 @@ WRONG_TYPE["text/html"] = "application/json"
 
 
 def test_every_registered_kind_is_exercised_here() -> None:
-    assert set(CASES) == set(CONNECTORS)
+    assert set(CASES) == set(CONNECTOR_CLASSES)
 
 
 @pytest.fixture(params=sorted(CASES))

@@ -14,8 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.connectors.rendezvousonline import RendezvousOnlineConnector
-from scrapers.http import HttpClient
+from scrapers.connectors.rendezvousonline.connector import RendezvousOnlineConnector
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 TOWN_HALL = {

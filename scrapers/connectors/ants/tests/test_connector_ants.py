@@ -14,9 +14,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scrapers.connectors import get_connector
-from scrapers.connectors.ants import AntsConnector, display_city, parse_ants_datetime
+from scrapers.connectors.ants.connector import AntsConnector, display_city, parse_ants_datetime
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.http import HttpClient
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 DECEMBER = {"start": dt.date(2026, 12, 1), "end": dt.date(2026, 12, 31)}

@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.connectors.html import HtmlConnector, parse_datetime
-from scrapers.http import HttpClient
+from scrapers.connectors.html.connector import HtmlConnector, parse_datetime
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 TOWN_HALL = {"external_id": "stgenis", "name": "Mairie de Saint-Genis"}

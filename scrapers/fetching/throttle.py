@@ -25,7 +25,7 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from scrapers.connectors.base import ConnectorError
+from scrapers.fetching.errors import HostBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,6 @@ local delay = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], start + delay, 'PX', start - now + delay + 1000)
 return start - now
 """
-
-
-class HostBusyError(ConnectorError):
-    """No permit for this host could be had in time."""
 
 
 class RedisHostLimiter:

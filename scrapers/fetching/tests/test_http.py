@@ -12,18 +12,18 @@ from django.test import override_settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scrapers.http import (
+from scrapers.fetching.errors import (
     BlockedAddressError,
     ContentTypeError,
-    HttpClient,
+    HostBusyError,
     HttpError,
     HttpStatusError,
     HttpTimeoutError,
     ResponseTooLargeError,
-    _first_line,
-    forbidden_reason,
 )
-from scrapers.throttle import HostBusyError, RedisHostLimiter
+from scrapers.fetching.guard import forbidden_reason
+from scrapers.fetching.http import CALENDAR, HTML, JSON, HttpClient, _first_line
+from scrapers.fetching.throttle import RedisHostLimiter
 
 TOKEN = "s3cr3t-t0ken-value"
 
@@ -46,7 +46,7 @@ def test_it_sends_user_agent_and_auth_header_and_counts(httpserver: HTTPServer) 
 
     response = http.get(httpserver.url_for("/points"))
 
-    assert response.expect_json().json() == [{"id": 1}]
+    assert response.expect(JSON).json() == [{"id": 1}]
     request = httpserver.log[0][0]
     assert request.headers["User-Agent"] == "rdvpasseport/1.0 (+http://127.0.0.1:8000/a-propos)"
     assert http.calls == 1
@@ -278,11 +278,11 @@ def test_it_checks_content_types(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/page").respond_with_data("<html></html>", content_type="text/html")
     response = client().get(httpserver.url_for("/page"))
 
-    assert response.expect_html() is response
+    assert response.expect(HTML) is response
     with pytest.raises(ContentTypeError, match="expected json .* got text/html"):
-        response.expect_json()
+        response.expect(JSON)
     with pytest.raises(ContentTypeError, match="expected calendar"):
-        response.expect_calendar()
+        response.expect(CALENDAR)
 
 
 def test_it_never_puts_the_token_in_error_messages(httpserver: HTTPServer) -> None:

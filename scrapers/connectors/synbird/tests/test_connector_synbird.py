@@ -11,8 +11,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.connectors.synbird import SynbirdConnector
-from scrapers.http import HttpClient
+from scrapers.connectors.synbird.connector import SynbirdConnector
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 TOWN_HALL = {"external_id": "syn-1", "name": "Mairie d'Annecy", "postcode": "74000", "insee": "74010"}

@@ -14,7 +14,8 @@ from django.test import override_settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from scrapers.throttle import HostBusyError, RedisHostLimiter, default_limiter
+from scrapers.fetching.errors import HostBusyError
+from scrapers.fetching.throttle import RedisHostLimiter, default_limiter
 
 
 @pytest.fixture

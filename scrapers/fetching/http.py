@@ -4,27 +4,28 @@
 - connect and read timeouts (settings.SCRAPER_TIMEOUT) and an overall deadline for reading a body;
 - a response size cap (settings.SCRAPER_MAX_BYTES) enforced while streaming, before the body is in memory;
 - at most 3 redirects, each target re-checked (scheme, address), the auth header dropped on a new origin;
-- an SSRF guard: the host name is resolved, EVERY address is checked, then the socket connects to one of the
-  checked addresses (never to a second resolution: DNS rebinding cannot slip through). Private, loopback,
-  link-local, multicast, reserved and unspecified addresses are refused unless
-  settings.SCRAPER_ALLOW_PRIVATE_ADDRESSES is on (tests and the local demo only);
+- the SSRF guard (scrapers.fetching.guard): every address of a host is checked, then the socket connects to
+  one of the checked addresses;
 - http and https only; no proxies, .netrc or cookies from the environment;
 - retries of idempotent requests on connection errors and 502/503/504, with a bounded exponential backoff;
-- a per-host limit on requests in flight and a polite delay (scrapers.throttle), when given a limiter;
+- a per-host limit on requests in flight and a polite delay (scrapers.fetching.throttle), when given a
+  limiter;
 - the auth header injected into requests, never logged, and the token redacted from every error message;
 - counters `calls` (requests sent, redirects and retries included) and `bytes_received` (body bytes read).
+
+A response is checked against the content a connector expects with `expect(JSON)` (or CALENDAR, CSV, HTML,
+or a connector's own `ContentKind`): a new kind of content needs no change here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -38,7 +39,17 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from scrapers.connectors.base import ConnectorError, redact_token
+from scrapers.fetching.errors import (
+    ConnectorError,
+    ContentTypeError,
+    HttpError,
+    HttpStatusError,
+    HttpTimeoutError,
+    ResponseTooLargeError,
+    redact_token,
+)
+from scrapers.fetching.guard import AddressGuard, Resolver, check_url, default_resolver
+from scrapers.fetching.throttle import default_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -48,114 +59,24 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERROR_EXCERPT_CHARS = 300
 
-# Content types accepted by `HttpResponse.expect(...)`.
-CONTENT_TYPES: dict[str, tuple[str, ...]] = {
-    "json": ("application/json", "text/json", "+json"),
-    "calendar": ("text/calendar", "application/ics", "text/x-vcalendar"),
-    "csv": ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"),
-    "html": ("text/html", "application/xhtml+xml"),
-}
-
-Resolver = Callable[[str, int], list[str]]
-
-
-class HttpError(ConnectorError):
-    """A request failed. Subclasses say how."""
-
-
-class BlockedAddressError(HttpError):
-    """The URL points to a scheme or an address the guard refuses."""
-
-
-class HttpTimeoutError(HttpError):
-    pass
-
-
-class ResponseTooLargeError(HttpError):
-    pass
-
-
-class ContentTypeError(HttpError):
-    pass
-
-
-class HttpStatusError(HttpError):
-    """The server answered with a non-2xx status; `status` and `body` (excerpt, token redacted) are kept."""
-
-    def __init__(self, message: str, *, status: int, body: str, url: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-        self.url = url
-
-
-def _default_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-def forbidden_reason(address: str) -> str | None:
-    """Why this IP address may not be contacted from a scraper, or None when it is a public address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv6 wrapper around an IPv4 address is judged by the address it carries.
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return forbidden_reason(str(embedded))
-    checks = (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("reserved", ip.is_reserved),
-        ("private", ip.is_private),
-    )
-    for label, hit in checks:
-        if hit:
-            return label
-    if not ip.is_global:
-        return "not globally routable"
-    return None
-
 
 @dataclasses.dataclass(frozen=True)
-class AddressGuard:
-    """Resolves a host and checks every address it resolves to before any connection is made.
+class ContentKind:
+    """A kind of content and the Content-Types that carry it; "+json" matches any "application/...+json"."""
 
-    `allowed_hosts` lists "host:port" pairs (settings.SCRAPER_ALLOWED_HOSTS, e.g. the local demo server)
-    reachable although private; the host is matched as written in the URL.
-    """
+    name: str
+    types: tuple[str, ...]
 
-    allow_private: bool = False
-    allowed_hosts: frozenset[str] = frozenset()
-    resolver: Resolver = _default_resolver
-
-    def checked_addresses(self, host: str, port: int) -> list[str]:
-        try:
-            addresses = self.resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise HttpError(f"cannot resolve host {host!r}: {exc}") from None
-        if not addresses:
-            raise HttpError(f"host {host!r} resolves to no address")
-        if self.allow_private or _host_port(host, port) in self.allowed_hosts:
-            return addresses
-        for address in addresses:
-            reason = forbidden_reason(address)
-            if reason:
-                raise BlockedAddressError(
-                    f"refused to connect to {host!r}: it resolves to {address} ({reason} address); "
-                    "private addresses are reachable only through SCRAPER_ALLOWED_HOSTS "
-                    "or SCRAPER_ALLOW_PRIVATE_ADDRESSES"
-                )
-        return addresses
+    def accepts(self, content_type: str) -> bool:
+        return bool(content_type) and any(
+            content_type == t or (t.startswith("+") and content_type.endswith(t)) for t in self.types
+        )
 
 
-def _host_port(host: str, port: int) -> str:
-    host = host.lower().strip("[]")
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+JSON = ContentKind("json", ("application/json", "text/json", "+json"))
+CALENDAR = ContentKind("calendar", ("text/calendar", "application/ics", "text/x-vcalendar"))
+CSV = ContentKind("csv", ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"))
+HTML = ContentKind("html", ("text/html", "application/xhtml+xml"))
 
 
 class _GuardedConnectionMixin:
@@ -243,31 +164,14 @@ class HttpResponse:
                 f"{self.url} is not valid {self.encoding or 'UTF-8'} text (byte {exc.start})"
             ) from None
 
-    def expect(self, kind: str) -> HttpResponse:
-        """Refuse a response whose Content-Type is not one of `kind`'s (json, calendar, csv, html)."""
-        accepted = CONTENT_TYPES[kind]
+    def expect(self, kind: ContentKind) -> HttpResponse:
+        """Refuse a response whose Content-Type is not one of `kind`'s."""
         content_type = self.content_type
-        if not content_type or not any(
-            content_type == a or (a.startswith("+") and content_type.endswith(a)) for a in accepted
-        ):
+        if not kind.accepts(content_type):
             shown = content_type or "no Content-Type"
-            raise ContentTypeError(
-                f"expected {kind} ({', '.join(a for a in accepted if not a.startswith('+'))}) "
-                f"from {self.url}, got {shown}"
-            )
+            listed = ", ".join(t for t in kind.types if not t.startswith("+"))
+            raise ContentTypeError(f"expected {kind.name} ({listed}) from {self.url}, got {shown}")
         return self
-
-    def expect_json(self) -> HttpResponse:
-        return self.expect("json")
-
-    def expect_calendar(self) -> HttpResponse:
-        return self.expect("calendar")
-
-    def expect_csv(self) -> HttpResponse:
-        return self.expect("csv")
-
-    def expect_html(self) -> HttpResponse:
-        return self.expect("html")
 
     def json(self) -> Any:
         try:
@@ -309,11 +213,9 @@ class HttpClient:
         self.guard = AddressGuard(
             allow_private=allow_private,
             allowed_hosts=frozenset(h.strip().lower() for h in allowed_hosts if h.strip()),
-            resolver=resolver or _default_resolver,
+            resolver=resolver or default_resolver,
         )
         if limiter == "default":
-            from scrapers.throttle import default_limiter
-
             limiter = default_limiter()
         self.limiter = limiter
         self.retries = max(0, min(retries, 5))
@@ -388,7 +290,7 @@ class HttpClient:
                 method, url, params=params, json=json_body, data=data, headers=dict(headers or {})
             )
         )
-        _check_scheme(prepared.url or url)
+        check_url(prepared.url or url)
         origin = _origin(prepared.url or url)
         if self.auth_header and self._token:
             self._check_auth_header()
@@ -401,7 +303,7 @@ class HttpClient:
             location = response.headers.get("Location", "")
             response.close()
             target = urljoin(prepared.url or url, location)
-            _check_scheme(target)
+            check_url(target)
             prepared = self._redirected(prepared, response.status_code, target, origin)
         raise HttpError(f"too many redirects (more than {MAX_REDIRECTS}) from {self._safe_url(url)}")
 
@@ -555,16 +457,6 @@ class HttpClient:
 
     def _safe_url(self, url: str | None) -> str:
         return self.redact(url or "")
-
-
-def _check_scheme(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise BlockedAddressError(f"refused URL scheme {parts.scheme or '(none)'!r}: only http and https")
-    if not parts.hostname:
-        raise BlockedAddressError("refused URL without a host")
-    if parts.username or parts.password:
-        raise BlockedAddressError("refused URL with credentials in it; use the source's auth header")
 
 
 def _origin(url: str) -> tuple[str, str, int]:

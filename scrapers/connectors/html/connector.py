@@ -39,6 +39,7 @@ from scrapers.connectors.base import (
     paris,
     parse_iso_datetime,
 )
+from scrapers.fetching.http import HTML
 
 _FRENCH_NAMES = {
     "janvier": "January",
@@ -99,7 +100,7 @@ class HtmlConnector(TownHallConnector):
         reasons = self.configured_reasons()
         people_max = self._people_max()
 
-        response = self.http.get(self.spec.base_url).expect_html()
+        response = self.http.get(self.spec.base_url).expect(HTML)
         soup = BeautifulSoup(response.text, "html.parser")
         try:
             if require_selector and soup.select_one(require_selector) is None:

@@ -11,8 +11,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.connectors.csv import CsvConnector
-from scrapers.http import HttpClient
+from scrapers.connectors.csv.connector import CsvConnector
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 TOWN_HALLS = {

@@ -1,4 +1,5 @@
-"""Shared fixtures of the scrapers tests: the local HTTP server, connector specs and recorded payloads."""
+"""Shared fixtures of the scrapers tests (fetch layer, connectors, ingestion): the local HTTP server, connector
+specs and recorded payloads."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import pytest
 
 from scrapers.connectors.base import SourceSpec
-from scrapers.http import HttpClient
+from scrapers.fetching.http import HttpClient
 
-FIXTURES = Path(__file__).parent / "fixtures"
+CONNECTORS_DIR = Path(__file__).parent / "connectors"
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +24,11 @@ def httpserver_listen_address() -> tuple[str, int]:
 
 @pytest.fixture
 def fixture_text() -> Callable[[str], str]:
-    """Read scrapers/tests/fixtures/<kind>/<name> as text."""
+    """Read "<kind>/<name>", i.e. scrapers/connectors/<kind>/tests/fixtures/<name>, as text."""
 
     def read(relative: str) -> str:
-        return (FIXTURES / relative).read_text(encoding="utf-8")
+        kind, _, name = relative.partition("/")
+        return (CONNECTORS_DIR / kind / "tests" / "fixtures" / name).read_text(encoding="utf-8")
 
     return read
 

@@ -31,6 +31,7 @@ from scrapers.connectors.base import (
     paris,
     web_url,
 )
+from scrapers.fetching.http import CALENDAR
 
 
 class IcsConnector(TownHallConnector):
@@ -50,7 +51,7 @@ class IcsConnector(TownHallConnector):
         contains = str(self.config.get("summary_contains") or "").casefold()
         default_url = str(self.config.get("booking_url") or "") or town_hall.booking_url or town_hall.website
 
-        response = self.http.get(self.spec.base_url).expect_calendar()
+        response = self.http.get(self.spec.base_url).expect(CALENDAR)
         try:
             calendar = icalendar.Calendar.from_ical(response.text)
         except ValueError as exc:

@@ -1,4 +1,4 @@
-"""ANTS "API éditeurs": the standard every booking editor exposes (DOMAIN.md §2).
+"""ANTS "API éditeurs": the standard every booking editor exposes (docs/SOURCES.md).
 
 Source fields: `base_url` is the editor's API base (the endpoints are appended to it), `auth_header` and
 `token` the editor's header (usually X-HUB-RDV-AUTH-TOKEN) and token, `max_documents` the largest number of
@@ -33,7 +33,8 @@ from scrapers.connectors.base import (
     in_window,
     paris,
 )
-from scrapers.http import BlockedAddressError, HttpError, HttpStatusError
+from scrapers.fetching.errors import BlockedAddressError, HttpError, HttpStatusError
+from scrapers.fetching.http import JSON
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class AntsConnector(Connector):
 
     def discover(self) -> list[MeetingPointData]:
         try:
-            payload = self.http.get(self._url("getManagedMeetingPoints")).expect_json().json()
+            payload = self.http.get(self._url("getManagedMeetingPoints")).expect(JSON).json()
         except HttpStatusError as exc:
             raise ConnectorError(f"getManagedMeetingPoints failed: {describe_error(exc)}") from None
         if not isinstance(payload, list):
@@ -276,7 +277,7 @@ class AntsConnector(Connector):
                 ("documents_number", str(documents)),
             ]
             try:
-                return self.http.get(self._url("availableTimeSlots"), params=params).expect_json().json()
+                return self.http.get(self._url("availableTimeSlots"), params=params).expect(JSON).json()
             except HttpStatusError as exc:
                 detail = describe_error(exc)
                 unknown = _UNKNOWN_POINT.search(exc.body or "")

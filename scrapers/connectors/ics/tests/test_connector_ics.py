@@ -11,8 +11,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scrapers.connectors.base import ConnectorError, SourceSpec
-from scrapers.connectors.ics import IcsConnector
-from scrapers.http import HttpClient
+from scrapers.connectors.ics.connector import IcsConnector
+from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
 TOWN_HALL = {"external_id": "clichy", "name": "Mairie de Clichy", "booking_url": "https://clichy.example/rdv"}

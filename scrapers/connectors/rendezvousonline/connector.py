@@ -1,6 +1,6 @@
 """Citopia / rendezvousonline.fr: one structure (town hall) per source, read through the public web API.
 
-Observed shape (DOMAIN.md §3, not a specification): GET {base}/auth/session -> {"session_id": ".."};
+Observed shape (docs/SOURCES.md, not a specification): GET {base}/auth/session -> {"session_id": ".."};
 PUT {base}/availabilities/unlock with {"session_id": ".."}; then per week
 GET {base}/structures/<structure_id>/availabilities/week?session_id=..&reasons={"<reason id>":<people>}
 &date=YYYY-MM-DD&direction=1 -> {"<key>": {"date": "YYYY-MM-DD", "availabilities":
@@ -36,6 +36,7 @@ from scrapers.connectors.base import (
     in_window,
     paris,
 )
+from scrapers.fetching.http import JSON
 
 DEFAULT_BOOKING_BASE = "https://rendezvousonline.fr"
 DEFAULT_MAX_WEEKS = 10
@@ -88,7 +89,7 @@ class RendezvousOnlineConnector(TownHallConnector):
         reason_ids = self._reason_ids()
         max_weeks = self._max_weeks()
 
-        session = self.http.get(self._url("auth/session")).expect_json().json()
+        session = self.http.get(self._url("auth/session")).expect(JSON).json()
         session_id = session.get("session_id") if isinstance(session, dict) else None
         if not isinstance(session_id, str | int) or session_id == "":
             raise ConnectorError("auth/session returned no session_id")
@@ -135,7 +136,7 @@ class RendezvousOnlineConnector(TownHallConnector):
             "direction": "1",
         }
         url = self._url(f"structures/{structure_id}/availabilities/week")
-        payload = self.http.get(url, params=params).expect_json().json()
+        payload = self.http.get(url, params=params).expect(JSON).json()
         if not isinstance(payload, dict):
             raise ConnectorError(
                 f"availabilities/week must return a JSON object, got {type(payload).__name__}"

@@ -1,6 +1,6 @@
 """Synbird: one town hall (company place) per source, read through the slots API of its booking app.
 
-Observed shape (DOMAIN.md §3, not a specification): POST {base}/v6/pro/company/getSlotsFor with a JSON body
+Observed shape (docs/SOURCES.md, not a specification): POST {base}/v6/pro/company/getSlotsFor with a JSON body
 naming the company, the prestation (service) and the place returns
 {"timeSlots": [{"start_date": "2026-03-10T09:00:00+01:00"}, ...]}. start_date carries its offset (exact);
 a value without offset is Paris time. Synbird does not tell how many people a slot takes (people_max None).
@@ -35,6 +35,7 @@ from scrapers.connectors.base import (
     in_window,
     parse_iso_datetime,
 )
+from scrapers.fetching.http import JSON
 
 DEFAULT_BOOKING_BASE = "https://app.synbird.com"
 ENDPOINT = "v6/pro/company/getSlotsFor"
@@ -94,7 +95,7 @@ class SynbirdConnector(TownHallConnector):
                 "end_date": end.isoformat(),
                 **extra,
             }
-            payload = self.http.post(url, json_body=body).expect_json().json()
+            payload = self.http.post(url, json_body=body).expect(JSON).json()
             if not isinstance(payload, dict) or not isinstance(payload.get("timeSlots"), list):
                 raise ConnectorError(
                     f"getSlotsFor (reason {reason}) must return an object with a 'timeSlots' list, "

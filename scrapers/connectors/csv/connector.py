@@ -40,6 +40,7 @@ from scrapers.connectors.base import (
     in_window,
     paris,
 )
+from scrapers.fetching.http import CSV
 
 REQUIRED_COLUMNS = ("date", "time")
 KNOWN_COLUMNS = ("town_hall_id", "date", "time", "reason", "people_max", "booking_url")
@@ -58,7 +59,7 @@ class CsvConnector(TownHallConnector):
             return self._finish(counters, slots=[], covered=set(), errors=[])
         default_reasons = self.configured_reasons()
 
-        response = self.http.get(self.spec.base_url).expect_csv()
+        response = self.http.get(self.spec.base_url).expect(CSV)
         rows = _rows(response.text, where=response.url)
         if "town_hall_id" not in (rows.fieldnames or []) and len(town_halls) > 1:
             raise ConnectorError(

@@ -1,0 +1,3 @@
+from scrapers.connectors.ants.connector import AntsConnector
+
+__all__ = ["AntsConnector"]

@@ -1,0 +1,3 @@
+from scrapers.connectors.csv.connector import CsvConnector
+
+__all__ = ["CsvConnector"]

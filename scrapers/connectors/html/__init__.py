@@ -1,0 +1,3 @@
+from scrapers.connectors.html.connector import HtmlConnector
+
+__all__ = ["HtmlConnector"]

@@ -1,0 +1,3 @@
+from scrapers.connectors.ics.connector import IcsConnector
+
+__all__ = ["IcsConnector"]

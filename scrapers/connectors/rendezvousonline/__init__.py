@@ -1,0 +1,3 @@
+from scrapers.connectors.rendezvousonline.connector import RendezvousOnlineConnector
+
+__all__ = ["RendezvousOnlineConnector"]

@@ -1,0 +1,3 @@
+from scrapers.connectors.synbird.connector import SynbirdConnector
+
+__all__ = ["SynbirdConnector"]
