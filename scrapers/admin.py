@@ -15,9 +15,12 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from scrapers.connectors import CONNECTOR_KINDS
+from scrapers.connectors import CONNECTOR_KINDS, kind_config_problems, kind_options
+from scrapers.fetching.guard import url_problem
 from scrapers.models import (
     DISCOVERY_INTERVAL_HOURS_MAX,
     INTERVAL_MINUTES_MAX,
@@ -70,6 +73,17 @@ class SourceForm(forms.ModelForm):
         self.initial.pop("token", None)
         if self.instance.pk and self.instance.token:
             self.fields["token"].help_text = "A token is stored. " + str(self.fields["token"].help_text)
+        # Plain HTML, no script: the saved kind's options, or every kind's on a new source.
+        known = dict(CONNECTOR_KINDS)
+        kinds = [self.instance.kind] if self.instance.kind in known else list(known)
+        self.fields["config"].help_text = _options_help(kinds)
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        problem = url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem[:1].upper() + problem[1:] + ".")
+        return url
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -77,7 +91,33 @@ class SourceForm(forms.ModelForm):
             cleaned["token"] = ""
         elif not cleaned.get("token"):
             cleaned["token"] = self.instance.token if self.instance.pk else ""
+        kind = cleaned.get("kind")
+        if kind and "config" in cleaned:
+            for problem in kind_config_problems(kind, cleaned["config"]):
+                self.add_error("config", problem)
         return cleaned
+
+
+def _options_help(kinds: list[str]) -> SafeString:
+    labels = dict(CONNECTOR_KINDS)
+    blocks = [
+        format_html(
+            "<p><strong>{}</strong> ({}):</p><ul>{}</ul>",
+            kind,
+            labels[kind],
+            format_html_join(
+                "",
+                "<li><code>{}</code> — {}, {}{}: {}</li>",
+                (
+                    (o.name, o.type, o.default_text(), f" ({o.bounds})" if o.bounds else "", o.help)
+                    for o in kind_options(kind)
+                ),
+            ),
+        )
+        for kind in kinds
+    ]
+    intro = format_html("{}", "A JSON object of the kind's options, checked when the source is saved.")
+    return format_html("<div>{}{}</div>", intro, format_html_join("", "{}", ((b,) for b in blocks)))
 
 
 class HealthFilter(admin.SimpleListFilter):

@@ -184,13 +184,20 @@ class Source(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(
-        max_length=30, help_text="Connector kind: ants, rendezvousonline, synbird, ics, csv, html."
+        max_length=30, help_text="Which connector reads this source (scrapers/connectors/)."
     )
     base_url = models.URLField("base URL", max_length=1000)
-    auth_header = models.CharField(max_length=100, blank=True, default="X-HUB-RDV-AUTH-TOKEN")
+    auth_header = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="The HTTP header carrying the token; empty: the standard header of the kind, if it has one.",
+    )
     token = models.CharField(max_length=500, blank=True, help_text="Never shown in lists or logs.")
     config = models.JSONField(
-        default=dict, blank=True, help_text="Kind-specific options (see the README's connector table)."
+        default=dict,
+        blank=True,
+        help_text="The options of the source's kind, checked when it is saved (see the README's connector table).",
     )
     enabled = models.BooleanField(default=True)
     paused = models.BooleanField(default=False, help_text="Paused by an operator.")

@@ -15,7 +15,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from scrapers.connectors import CONNECTOR_KINDS, get_connector
+from scrapers.connectors import CONNECTOR_KINDS, get_connector, kind_config_problems
 from scrapers.connectors.base import FetchResult, MeetingPointData, SourceSpec
 from scrapers.fetching.errors import ConnectorError
 from scrapers.ingest import error_excerpt, source_ingest
@@ -352,6 +352,8 @@ def sources_load(*, data: object, environ: dict[str, str]) -> LoadSummary:
         if isinstance(name, str) and name.strip():
             where = f"{where} ({name.strip()})"
         values, entry_problems = _source_values(entry, kinds=kinds, environ=environ)
+        if not entry_problems:
+            entry_problems = _config_problems(values)
         problems += [f"{where}: {problem}" for problem in entry_problems]
         if not entry_problems:
             if values["name"] in seen:
@@ -382,6 +384,15 @@ def sources_load(*, data: object, environ: dict[str, str]) -> LoadSummary:
             else:
                 unchanged.append(name)
     return LoadSummary(created=created, updated=updated, unchanged=unchanged)
+
+
+def _config_problems(values: dict[str, object]) -> list[str]:
+    """The config a source will have (given, else stored, else empty) checked against its kind."""
+    if "config" in values:
+        config = values["config"]
+    else:
+        config = Source.objects.filter(name=values["name"]).values_list("config", flat=True).first() or {}
+    return kind_config_problems(str(values["kind"]), config)
 
 
 def _source_values(

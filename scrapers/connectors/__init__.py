@@ -6,14 +6,19 @@ picks the class for `spec.kind`; `CONNECTOR_KINDS` feeds the admin's choices.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.module_loading import import_string
 
 from scrapers.connectors.base import (
+    ConfigOption,
     Connector,
     FetchResult,
     MeetingPointData,
     SlotData,
     SourceSpec,
+    config_options,
+    config_problems,
 )
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
@@ -45,6 +50,16 @@ def get_connector(spec: SourceSpec, *, http: HttpClient | None = None) -> Connec
     return connector_class(spec.kind)(spec, http=http)
 
 
+def kind_config_problems(kind: str, config: Any) -> list[str]:
+    """What is wrong with `config` for a source of this (known) kind, one line per option; [] when it fits."""
+    return config_problems(connector_class(kind).Config, config, kind=kind)
+
+
+def kind_options(kind: str) -> list[ConfigOption]:
+    """The options a (known) kind declares, for the admin's help and the README's table."""
+    return config_options(connector_class(kind).Config)
+
+
 __all__ = [
     "CONNECTORS",
     "CONNECTOR_CLASSES",
@@ -57,4 +72,6 @@ __all__ = [
     "SourceSpec",
     "connector_class",
     "get_connector",
+    "kind_config_problems",
+    "kind_options",
 ]

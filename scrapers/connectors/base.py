@@ -2,21 +2,37 @@
 
 Connectors never touch the ORM: the ingestion (scrapers/ingest.py) builds a `SourceSpec` from a
 `scrapers.models.Source`, calls `discover()` and `fetch_slots()`, and writes what comes back.
+Each kind declares its options as a `Config` (a pydantic model, subclass of `ConnectorConfig`): the admin and
+`load_sources` validate a source's config against it when it is saved (`config_problems`), the connector
+reads the validated object (`self.config`), and the README's connector table is generated from it.
 A connector only speaks HTTP through `self.http` (scrapers.fetching.http.HttpClient), which owns timeouts,
 the size cap, the SSRF guard, retries and the per-host limit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scrapers.fetching.errors import ConnectorError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic_core import ErrorDetails
+
+from scrapers.fetching.errors import ConfigError
 from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -124,13 +140,261 @@ class FetchResult:
     bytes_received: int = 0
 
 
+# Configuration: the options a kind declares, their validation and the messages naming them.
+
+
+def _none_as_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _empty_as_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _web_url_or_empty(value: str) -> str:
+    if value and not web_url(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _reasons(value: Any) -> list[str]:
+    if value in (None, "", []):
+        return list(REASONS)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+        raise ValueError(f"must be a list of {', '.join(REASONS)}")
+    unknown = [r for r in value if r not in REASONS]
+    if unknown:
+        raise ValueError(f"unknown values {unknown!r}; allowed: {', '.join(REASONS)}")
+    return list(dict.fromkeys(value))
+
+
+def _reason_keys(value: dict[str, str]) -> dict[str, str]:
+    unknown = [key for key in value if key not in REASONS]
+    if unknown:
+        raise ValueError(f"unknown reasons {unknown!r}; allowed: {', '.join(REASONS)}")
+    if not any(value.values()):
+        raise ValueError(f"must map {', '.join(REASONS)} to the source's ids")
+    return value
+
+
+def ids_cover_reasons(value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+    """A field validator for a ReasonIds option: at least one configured reason has an id."""
+    reasons = info.data.get("reasons")  # absent when `reasons` itself was refused
+    if reasons is not None and not any(value.get(reason) for reason in reasons):
+        raise ValueError(f"has no id for the configured reasons {reasons}")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_none_as_empty)]
+WebUrl = Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_web_url_or_empty)]
+Reasons = Annotated[list[str], BeforeValidator(_reasons)]
+OptionalCount = Annotated[int | None, BeforeValidator(_empty_as_none)]
+# {"CNI": "<the source's id for it>", ...}: a reason without an id is not asked.
+ReasonIds = Annotated[dict[str, Text], AfterValidator(_reason_keys)]
+
+
+class ConnectorConfig(BaseModel):
+    """Options every kind accepts; a kind's `Config` subclasses it and declares its own."""
+
+    # Unknown keys are refused (a typo must not pass for a default); numbers in JSON ids are read as text.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
+    )
+
+    days: OptionalCount = Field(
+        None, ge=1, le=366, description="Days ahead to fetch (default: the SCRAPE_DAYS setting)."
+    )
+
+
+class ReasonsConfig(ConnectorConfig):
+    reasons: Reasons = Field(
+        default_factory=lambda: list(REASONS),
+        description=f"The reasons asked or offered, among {', '.join(REASONS)} (default: all three).",
+    )
+
+
+class TownHall(BaseModel):
+    """A town hall as a source's config describes it (for the kinds whose data does not)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
+    )
+
+    external_id: str = Field(min_length=1, description="The id the source's data gives this town hall.")
+    name: str = Field(min_length=1, description="The town hall's name, as citizens read it.")
+    address: Text = ""
+    postcode: Text = ""
+    city: Text = ""
+    insee: Text = ""
+    lat: Annotated[float | None, BeforeValidator(_empty_as_none)] = Field(None, ge=-90, le=90)
+    lon: Annotated[float | None, BeforeValidator(_empty_as_none)] = Field(None, ge=-180, le=180)
+    phone: Text = ""
+    website: WebUrl = ""
+    booking_url: WebUrl = ""
+
+    def meeting_point(self) -> MeetingPointData:
+        return MeetingPointData(**self.model_dump())
+
+
+TOWN_HALL_HELP = (
+    "The town hall: external_id and name required; address, postcode, city, insee, lat, lon, phone, "
+    "website, booking_url optional."
+)
+
+
+class OneTownHallConfig(ReasonsConfig):
+    """The options of a kind reading the slots of one town hall, described in its config."""
+
+    town_hall: TownHall = Field(description=TOWN_HALL_HELP)
+
+    def configured_town_halls(self) -> list[TownHall]:
+        return [self.town_hall]
+
+    def ids_by_reason(self, ids: dict[str, str]) -> dict[str, str]:
+        """The configured reasons that have an id in `ids`, with it."""
+        return {reason: ids[reason] for reason in self.reasons if ids.get(reason)}
+
+
+ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+
+
+def config_problems(config_class: type[ConnectorConfig], data: Any, *, kind: str) -> list[str]:
+    """Every problem of `data` as a config of this kind, one line each, naming the option ("config.x: ...")."""
+    try:
+        config_class.model_validate(data)
+    except ValidationError as exc:
+        return [_problem(error, kind=kind) for error in exc.errors()]
+    return []
+
+
+def validated_config(config_class: type[ConfigT], data: Any, *, kind: str) -> ConfigT:
+    """The config object; ConfigError listing every problem when `data` does not fit."""
+    try:
+        return config_class.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_problem(error, kind=kind) for error in exc.errors())) from None
+
+
+def _problem(error: ErrorDetails, *, kind: str) -> str:
+    where = ".".join(["config", *(str(part) for part in error["loc"])])
+    return f"{where}: {_message(error, kind=kind)}"
+
+
+def _message(error: ErrorDetails, *, kind: str) -> str:
+    kind_of_error, ctx = error["type"], error.get("ctx") or {}
+    shown = repr(error.get("input"))[:60]
+    bounds = {
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+    }
+    if kind_of_error in bounds:
+        words, key = bounds[kind_of_error]
+        return f"must be {words} {ctx.get(key)}"
+    if kind_of_error == "missing":
+        return "is required"
+    if kind_of_error == "extra_forbidden":
+        return f"is not an option of {kind} sources"
+    if kind_of_error == "string_too_short":
+        return (
+            "is required"
+            if ctx.get("min_length") == 1
+            else f"needs at least {ctx.get('min_length')} characters"
+        )
+    if kind_of_error in {"int_parsing", "int_type", "int_from_float"}:
+        return f"must be a whole number, got {shown}"
+    if kind_of_error in {"float_parsing", "float_type", "finite_number"}:
+        return f"must be a number, got {shown}"
+    if kind_of_error in {"string_type", "model_type", "dict_type", "list_type", "bool_type", "bool_parsing"}:
+        expected = {
+            "string_type": "a text",
+            "model_type": "an object",
+            "dict_type": "an object",
+            "list_type": "a list",
+            "bool_type": "true or false",
+            "bool_parsing": "true or false",
+        }[kind_of_error]
+        return f"must be {expected}, got {shown}"
+    if kind_of_error in {"value_error", "assertion_error"}:
+        return str(ctx.get("error") or error["msg"])
+    return error["msg"][:1].lower() + error["msg"][1:]
+
+
+def config_options(config_class: type[ConnectorConfig]) -> list[ConfigOption]:
+    """The options a Config declares, in declaration order: for the admin's help and the README's table."""
+    options = []
+    for name, field_info in config_class.model_fields.items():
+        bounds = [
+            f"{word} {getattr(meta, attr)}"
+            for meta in field_info.metadata
+            for attr, word in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
+            if getattr(meta, attr, None) is not None
+        ]
+        default = None if field_info.is_required() else field_info.get_default(call_default_factory=True)
+        options.append(
+            ConfigOption(
+                name=name,
+                type=_type_name(field_info.annotation),
+                required=field_info.is_required(),
+                default=default,
+                bounds=", ".join(bounds),
+                help=field_info.description or "",
+            )
+        )
+    return options
+
+
+@dataclass(frozen=True)
+class ConfigOption:
+    name: str
+    type: str
+    required: bool
+    default: Any
+    bounds: str
+    help: str
+
+    def default_text(self) -> str:
+        if self.required:
+            return "required"
+        if self.default in (None, "", [], {}):
+            return "optional"
+        if isinstance(self.default, list):
+            return "default " + ", ".join(map(str, self.default))
+        return f"default {self.default}"
+
+
+def _type_name(annotation: Any) -> str:
+    """A reader's name for an option's type: "whole number", "list of text", "object"..."""
+    origin, args = get_origin(annotation), [a for a in get_args(annotation) if a is not type(None)]
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return "object"
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    names = {str: "text", int: "whole number", float: "number", bool: "true/false"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
 class Connector:
-    """Base of every connector: subclasses set `kind` and `label`, and implement two methods."""
+    """Base of every connector: subclasses set `kind`, `label` and `Config`, and implement two methods."""
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+    # The header carrying the token when the source names none (a standard API's own header).
+    default_auth_header: ClassVar[str] = ""
 
     def __init__(self, spec: SourceSpec, *, http: HttpClient | None = None) -> None:
+        # A config that does not fit fails here, before any request, with the option's name.
+        self.config = validated_config(self.Config, spec.config, kind=self.kind)
+        if not spec.auth_header and self.default_auth_header:
+            spec = dataclasses.replace(spec, auth_header=self.default_auth_header)
         if http is None:
             http = HttpClient(auth_header=spec.auth_header, token=spec.token)
         self.spec = spec
@@ -155,38 +419,6 @@ class Connector:
         raise NotImplementedError
 
     # Helpers shared by the connectors.
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.spec.config
-
-    def config_int(self, key: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
-        """config[key] as a whole number within bounds; `default` when absent or empty."""
-        raw = self.config.get(key)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ConnectorError(f"config '{key}' must be an integer, got {raw!r}") from None
-        if not minimum <= value <= maximum:
-            raise ConnectorError(f"config '{key}' must be between {minimum} and {maximum}, got {value}")
-        return value
-
-    def configured_reasons(self) -> list[str]:
-        """config["reasons"] (a subset of REASONS), all three when absent."""
-        raw = self.config.get("reasons")
-        if raw in (None, "", []):
-            return list(REASONS)
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list):
-            raise ConnectorError(f"config 'reasons' must be a list of {', '.join(REASONS)}, got {raw!r}")
-        unknown = [r for r in raw if r not in REASONS]
-        if unknown:
-            allowed = ", ".join(REASONS)
-            raise ConnectorError(f"config 'reasons' has unknown values {unknown!r}; allowed: {allowed}")
-        return list(dict.fromkeys(raw))
 
     def _start_counters(self) -> tuple[int, int]:
         return self.http.calls, self.http.bytes_received
@@ -213,76 +445,20 @@ class Connector:
 
 
 class TownHallConnector(Connector):
-    """A source describing its own town hall(s) in config["town_hall"] (or config["town_halls"])."""
+    """A source describing its own town hall(s) in its config (`configured_town_halls()` of its Config)."""
+
+    config: OneTownHallConfig
 
     def town_halls(self) -> list[MeetingPointData]:
-        raw: Iterable[Any]
-        if self.config.get("town_halls") not in (None, "", [], {}):
-            value = self.config["town_halls"]
-            if isinstance(value, dict):
-                # {"<id used in the data>": {...town hall...}}: the key is the default external id.
-                raw = [{"external_id": key, **(v if isinstance(v, dict) else {})} for key, v in value.items()]
-            elif isinstance(value, list):
-                raw = value
-            else:
-                raise ConnectorError("config 'town_halls' must be a list or an object of town halls")
-        elif self.config.get("town_hall"):
-            raw = [self.config["town_hall"]]
-        else:
-            raise ConnectorError(f"config of a {self.kind} source needs a 'town_hall' object")
-        return [meeting_point_from_config(item) for item in raw]
+        return [town_hall.meeting_point() for town_hall in self.config.configured_town_halls()]
 
     def discover(self) -> list[MeetingPointData]:
         return self.town_halls()
 
     def requested_town_hall(self, meeting_point_ids: list[str]) -> MeetingPointData | None:
-        """For a connector reading one town hall: that town hall if it is asked for, else None.
-
-        Several configured town halls are refused: all would be discovered, but only the first fetched.
-        """
-        town_halls = self.town_halls()
-        if len(town_halls) > 1:
-            raise ConnectorError(
-                f"a {self.kind} source reads one town hall, but its config lists {len(town_halls)}"
-            )
-        town_hall = town_halls[0]
+        """For a connector reading one town hall: that town hall if it is asked for, else None."""
+        town_hall = self.town_halls()[0]
         return town_hall if town_hall.external_id in {str(i) for i in meeting_point_ids} else None
-
-
-def meeting_point_from_config(item: Any) -> MeetingPointData:
-    if not isinstance(item, dict):
-        raise ConnectorError(f"a configured town hall must be an object, got {type(item).__name__}")
-    external_id = str(item.get("external_id") or "").strip()
-    name = str(item.get("name") or "").strip()
-    if not external_id or not name:
-        raise ConnectorError("a configured town hall needs a non-empty 'external_id' and 'name'")
-
-    def text(key: str) -> str:
-        value = item.get(key)
-        return "" if value is None else str(value).strip()
-
-    return MeetingPointData(
-        external_id=external_id,
-        name=name,
-        address=text("address"),
-        postcode=text("postcode"),
-        city=text("city"),
-        insee=text("insee"),
-        lat=_float_or_none(item.get("lat"), "lat"),
-        lon=_float_or_none(item.get("lon"), "lon"),
-        phone=text("phone"),
-        website=text("website"),
-        booking_url=text("booking_url"),
-    )
-
-
-def _float_or_none(value: Any, key: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConnectorError(f"town hall '{key}' must be a number, got {value!r}") from None
 
 
 def paris(naive: dt.datetime) -> dt.datetime:

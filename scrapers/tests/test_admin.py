@@ -178,6 +178,57 @@ def test_the_kind_must_be_a_known_connector(admin_client):
 
 
 @pytest.mark.parametrize(
+    ("kind", "config", "message"),
+    [
+        ("ants", '{"batch_size": 500}', "config.batch_size: must be at most 100"),
+        ("ants", '{"reason": ["CNI"]}', "config.reason: is not an option of ants sources"),
+        ("ics", "{}", "config.town_hall: is required"),
+        ("csv", '{"town_hall": {"name": "Mairie"}}', "config.town_hall.external_id: is required"),
+    ],
+)
+def test_a_config_that_does_not_fit_the_kind_is_refused_naming_the_option(
+    admin_client, kind, config, message
+):
+    source = make_source(config={"reasons": ["CNI"]})
+
+    response = post_source(admin_client, source, kind=kind, config=config)
+
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors["config"]
+    source.refresh_from_db()
+    assert (source.kind, source.config) == ("ants", {"reasons": ["CNI"]})
+
+
+def test_only_http_and_https_urls_are_accepted(admin_client):
+    source = make_source()
+
+    response = post_source(admin_client, source, base_url="ftp://editeur.example/slots")
+
+    assert response.status_code == 200
+    assert "base_url" in response.context["adminform"].form.errors
+    source.refresh_from_db()
+    assert source.base_url.startswith("https://")
+
+
+def test_the_form_lists_the_options_of_the_saved_kind_or_of_every_kind(admin_client):
+    ics = make_source(kind="ics", config={"town_hall": {"external_id": "x", "name": "Mairie"}})
+
+    change = admin_client.get(reverse("admin:scrapers_source_change", args=[ics.pk])).content.decode()
+    add = admin_client.get(reverse("admin:scrapers_source_add")).content.decode()
+
+    assert "<code>summary_contains</code>" in change
+    assert "<code>batch_size</code>" not in change
+    assert "<code>batch_size</code>" in add
+    assert "<code>summary_contains</code>" in add
+
+
+def test_a_new_source_names_no_auth_header_unless_told(admin_client):
+    response = admin_client.get(reverse("admin:scrapers_source_add"))
+
+    assert response.context["adminform"].form["auth_header"].value() == ""
+
+
+@pytest.mark.parametrize(
     ("field", "value"), [("interval_minutes", "2000000000"), ("discovery_interval_hours", "2000000000")]
 )
 def test_intervals_beyond_the_sources_file_bounds_are_refused(admin_client, field, value):

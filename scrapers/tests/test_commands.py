@@ -115,6 +115,14 @@ def test_the_example_file_loads_as_it_is_with_its_sources_disabled():
             "sources:\n  - name: A\n    kind: ants\n    url: ftp://a.example/\n",
             '"url" is not a valid http(s) URL',
         ),
+        (
+            "sources:\n  - name: A\n    kind: ants\n    url: https://a.example/\n    config: {batch_size: 500}\n",
+            "sources[1] (A): config.batch_size: must be at most 100",
+        ),
+        (
+            "sources:\n  - name: Feed\n    kind: ics\n    url: https://a.example/f.ics\n",
+            "sources[1] (Feed): config.town_hall: is required",
+        ),
         ("sources:\n  - kind: ants\n    url: https://a.example/\n", '"name" is missing or empty'),
         (
             "sources:\n  - name: A\n    kind: ants\n    url: https://a.example/\n    interval_minutes: 0\n",

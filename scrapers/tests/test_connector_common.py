@@ -17,7 +17,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scrapers.connectors import CONNECTOR_CLASSES, get_connector
-from scrapers.connectors.base import Connector, ConnectorError, MeetingPointData, SlotData, SourceSpec
+from scrapers.connectors.base import Connector, MeetingPointData, SlotData, SourceSpec
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
 
 TOKEN = "s3cr3t-t0ken-value"
@@ -133,10 +134,9 @@ def test_a_one_town_hall_kind_refuses_a_config_listing_several(
     # Else the second town hall would be discovered, then never fetched: online booking, never a slot.
     config = {key: value for key, value in CASES[kind].config.items() if key != "town_hall"}
     config["town_halls"] = [TOWN_HALL, {"external_id": "th-2", "name": "Mairie de Levallois"}]
-    connector = get_connector(make_spec(kind, httpserver.url_for("/"), config=config))
 
-    with pytest.raises(ConnectorError, match=f"a {kind} source reads one town hall, but its config lists 2"):
-        connector.fetch_slots(["th-1", "th-2"], **WINDOW)
+    with pytest.raises(ConnectorError, match=f"config.town_halls: is not an option of {kind} sources"):
+        get_connector(make_spec(kind, httpserver.url_for("/"), config=config))
 
     assert httpserver.log == []
 
@@ -238,12 +238,14 @@ def test_a_spec_is_built_from_a_source_and_hides_its_token() -> None:
     assert (spec.id, spec.kind, spec.auth_header, spec.token, spec.max_documents) == (
         source.pk,
         "ants",
-        "X-HUB-RDV-AUTH-TOKEN",
+        "",
         TOKEN,
         3,
     )
     assert spec.config == {"reasons": ["CNI"]}
     assert TOKEN not in repr(spec)
+    # An ants source naming no header sends its token in the standard one.
+    assert get_connector(spec).http.auth_header == "X-HUB-RDV-AUTH-TOKEN"
 
 
 def test_a_slot_needs_an_aware_time_and_is_kept_in_paris_time() -> None:
@@ -256,23 +258,22 @@ def test_a_slot_needs_an_aware_time_and_is_kept_in_paris_time() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "key", "value", "reader"),
+    ("kind", "key", "value", "message"),
     [
-        ("ants", "batch_size", "many", "_batch_size"),
-        ("ants", "batch_size", 0, "_batch_size"),
-        ("ics", "people_max", 21, "_people_max"),
-        ("html", "people_max", "deux", "_people_max"),
-        ("rendezvousonline", "max_weeks", 53, "_max_weeks"),
+        ("ants", "batch_size", "many", "must be a whole number, got 'many'"),
+        ("ants", "batch_size", 0, "must be at least 1"),
+        ("ants", "batch_size", 101, "must be at most 100"),
+        ("ics", "people_max", 21, "must be at most 20"),
+        ("html", "people_max", "deux", "must be a whole number, got 'deux'"),
+        ("rendezvousonline", "max_weeks", 53, "must be at most 52"),
     ],
 )
-def test_a_numeric_option_out_of_bounds_names_the_key(make_spec, kind, key, value, reader):
-    town_hall = {"external_id": "1", "name": "Mairie"}
-    spec = make_spec(kind, "http://127.0.0.1:9/", config={"town_hall": town_hall, key: value})
-    connector = get_connector(spec)
+def test_a_numeric_option_out_of_bounds_names_the_key(make_spec, kind, key, value, message):
+    config = {**CASES[kind].config, key: value}
+    spec = make_spec(kind, "http://127.0.0.1:9/", config=config)
 
-    with pytest.raises(ConnectorError, match=f"config '{key}' must be"):
-        getattr(connector, reader)()
-    connector.close()
+    with pytest.raises(ConnectorError, match=f"^config.{key}: {message}$"):
+        get_connector(spec)
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,4 @@
+from scrapers.connectors.ants.config import Config
 from scrapers.connectors.ants.connector import AntsConnector
 
-__all__ = ["AntsConnector"]
+__all__ = ["Config", "AntsConnector"]

@@ -1,12 +1,10 @@
 """ANTS "API éditeurs": the standard every booking editor exposes (docs/SOURCES.md).
 
 Source fields: `base_url` is the editor's API base (the endpoints are appended to it), `auth_header` and
-`token` the editor's header (usually X-HUB-RDV-AUTH-TOKEN) and token, `max_documents` the largest number of
+`token` the editor's header (X-HUB-RDV-AUTH-TOKEN when left empty) and token, `max_documents` the largest number of
 people asked for (documents_number 1..max_documents).
 
-config keys (all optional):
-- `reasons`: list among "CNI", "PASSPORT", "CNI-PASSPORT" (default: all three), one request per reason;
-- `batch_size`: meeting points per availableTimeSlots request (default 20, 1..100).
+Options: see Config (scrapers/connectors/ants/config.py); one request per reason.
 
 Discovery: GET {base}/getManagedMeetingPoints. Slots: GET {base}/availableTimeSlots with the repeated key
 `meeting_point_ids=1&meeting_point_ids=2`, start_date/end_date (YYYY-MM-DD), reason, documents_number.
@@ -24,21 +22,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.connectors.base import (
-    Connector,
-    ConnectorError,
-    FetchResult,
-    MeetingPointData,
-    SlotData,
-    in_window,
-    paris,
-)
-from scrapers.fetching.errors import BlockedAddressError, HttpError, HttpStatusError
+from scrapers.connectors.ants.config import Config
+from scrapers.connectors.base import Connector, FetchResult, MeetingPointData, SlotData, in_window, paris
+from scrapers.fetching.errors import BlockedAddressError, ConnectorError, HttpError, HttpStatusError
 from scrapers.fetching.http import JSON
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 20
 _DATETIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -116,12 +106,12 @@ def clean_address(address: str, zip_code: str, city: str) -> str:
 class AntsConnector(Connector):
     kind = "ants"
     label = "ANTS editor API (getManagedMeetingPoints / availableTimeSlots)"
+    Config = Config
+    config: Config
+    default_auth_header = "X-HUB-RDV-AUTH-TOKEN"
 
     def _url(self, endpoint: str) -> str:
         return f"{self.spec.base_url.rstrip('/')}/{endpoint}"
-
-    def _batch_size(self) -> int:
-        return self.config_int("batch_size", default=DEFAULT_BATCH_SIZE, minimum=1, maximum=100) or 1
 
     def discover(self) -> list[MeetingPointData]:
         try:
@@ -176,8 +166,8 @@ class AntsConnector(Connector):
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         if start > end:
             raise ConnectorError(f"start {start} is after end {end}")
-        reasons = self.configured_reasons()
-        batch_size = self._batch_size()
+        reasons = self.config.reasons
+        batch_size = self.config.batch_size
         counters = self._start_counters()
         ids = list(dict.fromkeys(str(i) for i in meeting_point_ids))
         # (meeting point, start, reason) -> (largest documents_number seen, booking URL)

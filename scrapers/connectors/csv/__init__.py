@@ -1,3 +1,4 @@
+from scrapers.connectors.csv.config import Config
 from scrapers.connectors.csv.connector import CsvConnector
 
-__all__ = ["CsvConnector"]
+__all__ = ["Config", "CsvConnector"]

@@ -13,12 +13,8 @@ Layout (documented for town halls that publish one): a header row, then one row 
 - the delimiter (`,` or `;`) is sniffed from the header; UTF-8 with or without a byte-order mark.
 
 Source fields: `base_url` is the file's URL (text/csv or text/plain); `auth_header`/`token` sent when set.
-config keys:
-- `town_hall` (one town hall), or `town_halls`: the town halls the file speaks of, either a list of town
-  hall objects whose `external_id` is the file's town_hall_id, or an object {"<town_hall_id>": {...}};
-  town hall object keys: "external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
-  "phone", "website", "booking_url" (the link of a slot without its own);
-- `reasons`: the reasons of a row whose reason is empty (default: all three).
+Options: see Config (scrapers/connectors/csv/config.py): `town_hall` or `town_halls` (a town hall's
+booking_url is the link of a slot without its own), `reasons` (those of a row whose reason is empty).
 A row that cannot be read (bad date, unknown town hall, unknown reason...) is skipped and counted.
 """
 
@@ -32,7 +28,6 @@ from collections.abc import Iterator
 
 from scrapers.connectors.base import (
     REASONS,
-    ConnectorError,
     FetchResult,
     MeetingPointData,
     SlotData,
@@ -40,6 +35,8 @@ from scrapers.connectors.base import (
     in_window,
     paris,
 )
+from scrapers.connectors.csv.config import Config
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import CSV
 
 REQUIRED_COLUMNS = ("date", "time")
@@ -50,6 +47,8 @@ _REASON_ALIASES = {"PASSEPORT": "PASSPORT", "CNI-PASSEPORT": "CNI-PASSPORT", "CN
 class CsvConnector(TownHallConnector):
     kind = "csv"
     label = "CSV open-data file of free slots"
+    Config = Config
+    config: Config
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()
@@ -57,7 +56,7 @@ class CsvConnector(TownHallConnector):
         wanted = {str(i) for i in meeting_point_ids} & set(town_halls)
         if not wanted:
             return self._finish(counters, slots=[], covered=set(), errors=[])
-        default_reasons = self.configured_reasons()
+        default_reasons = self.config.reasons
 
         response = self.http.get(self.spec.base_url).expect(CSV)
         rows = _rows(response.text, where=response.url)

@@ -1,3 +1,4 @@
+from scrapers.connectors.html.config import Config
 from scrapers.connectors.html.connector import HtmlConnector
 
-__all__ = ["HtmlConnector"]
+__all__ = ["Config", "HtmlConnector"]

@@ -1,22 +1,9 @@
 """A town hall's booking page read with CSS selectors (many small towns publish a plain list of dates).
 
 Source fields: `base_url` is the page URL (text/html); `auth_header`/`token` are sent when set.
-config keys:
-- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
-  "phone", "website", "booking_url"};
-- `slot_selector` (required): CSS selector of one element per free slot, e.g. "ul.creneaux li";
-- `datetime_attribute`: read the datetime from this attribute of the element (e.g. "data-start" or
-  "datetime") instead of its text;
-- `date_format`: strptime format of the datetime, e.g. "%d/%m/%Y à %H:%M" (French month and day names
-  work with %B/%A: "%A %d %B %Y à %Hh%M"); default ISO 8601 ("2026-12-01T09:00", offset optional);
-  without %z the time is Paris time;
-- `datetime_pattern`: a regular expression cutting the datetime out of a longer text (its first group, or
-  the whole match), e.g. "\\d{2}/\\d{2}/\\d{4} à \\d{2}:\\d{2}";
-- `link_selector`: CSS selector, inside the slot element, of the link to book it (its href); without it an
-  <a href> slot element is its own link; otherwise the town hall's booking_url, then the page itself;
-- `require_selector`: a selector that must match the page (e.g. the calendar container); when it does not,
-  the page changed and the fetch fails instead of reporting "no slot";
-- `reasons`: the reasons every slot can be booked for (default: all three); `people_max`: when known.
+Options: see Config (scrapers/connectors/html/config.py). Without a link_selector an <a href> slot element
+is its own link; otherwise the town hall's booking_url, then the page itself. Every slot gives one slot per
+configured reason.
 The page's HTML is parsed in memory only: it is never stored nor returned, errors quote at most a short text.
 """
 
@@ -31,7 +18,6 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from scrapers.connectors.base import (
-    ConnectorError,
     FetchResult,
     SlotData,
     TownHallConnector,
@@ -39,6 +25,8 @@ from scrapers.connectors.base import (
     paris,
     parse_iso_datetime,
 )
+from scrapers.connectors.html.config import Config
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HTML
 
 _FRENCH_NAMES = {
@@ -72,33 +60,25 @@ _FIRST_OF_MONTH = re.compile(r"\b1er\b", re.IGNORECASE)
 class HtmlConnector(TownHallConnector):
     kind = "html"
     label = "Booking web page read with CSS selectors (one town hall)"
-
-    def _option(self, key: str, *, required: bool = False) -> str:
-        value = self.config.get(key)
-        if value in (None, ""):
-            if required:
-                raise ConnectorError(f"config '{key}' is required for an html source")
-            return ""
-        if not isinstance(value, str):
-            raise ConnectorError(f"config '{key}' must be a string")
-        return value
-
-    def _people_max(self) -> int | None:
-        return self.config_int("people_max", default=None, minimum=1, maximum=20)
+    Config = Config
+    config: Config
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()
         town_hall = self.requested_town_hall(meeting_point_ids)
         if town_hall is None:
             return self._finish(counters, slots=[], covered=set(), errors=[])
-        slot_selector = self._option("slot_selector", required=True)
-        link_selector = self._option("link_selector")
-        require_selector = self._option("require_selector")
-        attribute = self._option("datetime_attribute")
-        date_format = self._option("date_format")
-        pattern = _compile(self._option("datetime_pattern"))
-        reasons = self.configured_reasons()
-        people_max = self._people_max()
+        config = self.config
+        slot_selector, link_selector, require_selector = (
+            config.slot_selector,
+            config.link_selector,
+            config.require_selector,
+        )
+        attribute = config.datetime_attribute
+        date_format = config.date_format
+        pattern = re.compile(config.datetime_pattern) if config.datetime_pattern else None
+        reasons = config.reasons
+        people_max = config.people_max
 
         response = self.http.get(self.spec.base_url).expect(HTML)
         soup = BeautifulSoup(response.text, "html.parser")
@@ -168,15 +148,6 @@ def parse_datetime(text: str, *, date_format: str, pattern: re.Pattern[str] | No
         text = _FRENCH_WORD.sub(lambda m: _FRENCH_NAMES[m.group(1).lower()], text)
     parsed = dt.datetime.strptime(text, date_format)
     return parsed if parsed.tzinfo else paris(parsed)
-
-
-def _compile(pattern: str) -> re.Pattern[str] | None:
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ConnectorError(f"config 'datetime_pattern' is not a valid regular expression: {exc}") from None
 
 
 def _link(element: Tag, link_selector: str, *, base: str) -> str:

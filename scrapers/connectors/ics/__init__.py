@@ -1,3 +1,4 @@
+from scrapers.connectors.ics.config import Config
 from scrapers.connectors.ics.connector import IcsConnector
 
-__all__ = ["IcsConnector"]
+__all__ = ["Config", "IcsConnector"]

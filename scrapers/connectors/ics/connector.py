@@ -1,14 +1,7 @@
 """iCalendar feed of free slots published for one town hall: each VEVENT is one free slot.
 
 Source fields: `base_url` is the feed URL (served as text/calendar); `auth_header`/`token` are sent when set.
-config keys:
-- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
-  "phone", "website", "booking_url"};
-- `reasons`: the reasons every free slot can be booked for (default: all three); one slot per reason;
-- `summary_contains`: keep only events whose SUMMARY contains this text (case-insensitive), e.g. "Libre";
-- `booking_url`: the link of a slot without a URL property of its own (default: the town hall's
-  booking_url, then its website);
-- `people_max`: how many people a slot takes, when the town hall says so (default: unknown).
+Options: see Config (scrapers/connectors/ics/config.py); every free slot gives one slot per configured reason.
 DTSTART with TZID is read in that zone, with a trailing Z as UTC, floating (no zone) as Paris time.
 Events with a date only (all-day), without DTSTART or with an unreadable one are counted as parse errors;
 cancelled events (STATUS:CANCELLED) are skipped. Recurrence rules (RRULE) are not expanded: a feed of free
@@ -22,34 +15,27 @@ from typing import Any
 
 import icalendar
 
-from scrapers.connectors.base import (
-    ConnectorError,
-    FetchResult,
-    SlotData,
-    TownHallConnector,
-    in_window,
-    paris,
-    web_url,
-)
+from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, paris, web_url
+from scrapers.connectors.ics.config import Config
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import CALENDAR
 
 
 class IcsConnector(TownHallConnector):
     kind = "ics"
     label = "iCalendar feed of free slots (one town hall)"
-
-    def _people_max(self) -> int | None:
-        return self.config_int("people_max", default=None, minimum=1, maximum=20)
+    Config = Config
+    config: Config
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()
         town_hall = self.requested_town_hall(meeting_point_ids)
         if town_hall is None:
             return self._finish(counters, slots=[], covered=set(), errors=[])
-        reasons = self.configured_reasons()
-        people_max = self._people_max()
-        contains = str(self.config.get("summary_contains") or "").casefold()
-        default_url = str(self.config.get("booking_url") or "") or town_hall.booking_url or town_hall.website
+        reasons = self.config.reasons
+        people_max = self.config.people_max
+        contains = self.config.summary_contains.casefold()
+        default_url = self.config.booking_url or town_hall.booking_url or town_hall.website
 
         response = self.http.get(self.spec.base_url).expect(CALENDAR)
         try:

@@ -7,17 +7,9 @@ GET {base}/structures/<structure_id>/availabilities/week?session_id=..&reasons={
 [{"start_at": "YYYY-MM-DD HH:MM:SS", "is_visible": true}]}}. start_at is Paris time; hidden slots are skipped.
 
 Source fields: `base_url` is the API base, e.g. https://pro.rendezvousonline.fr/api-web (no token needed).
-config keys:
-- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
-  "phone", "website", "booking_url"};
-- `structure_id` (required): the structure's numeric id;
-- `reason_ids` (required): {"CNI": <id>, "PASSPORT": <id>, "CNI-PASSPORT": <id>}; a reason without an id is
-  not asked;
-- `reasons`: the reasons to ask (default: all three, limited to those in reason_ids);
-- `alias` and `motif` (or `motifs`: {"CNI": "...", ...}): the booking page becomes
-  {booking_base}/alias/<alias>/service/<motif>, `booking_base` defaulting to https://rendezvousonline.fr;
-  without an alias, the town hall's booking_url;
-- `max_weeks`: weeks fetched at most per reason and people count (default 10).
+Options: see Config (scrapers/connectors/rendezvousonline/config.py). The reasons asked are the configured
+ones that have a reason id. With an alias and a motif the booking page is
+{booking_base}/alias/<alias>/service/<motif>; without, the town hall's booking_url.
 The `reasons` value {"<id>": n} asks for n people: people_max is the largest n a slot came back for.
 """
 
@@ -28,66 +20,38 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from scrapers.connectors.base import (
-    ConnectorError,
-    FetchResult,
-    SlotData,
-    TownHallConnector,
-    in_window,
-    paris,
-)
+from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, paris
+from scrapers.connectors.rendezvousonline.config import Config
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import JSON
-
-DEFAULT_BOOKING_BASE = "https://rendezvousonline.fr"
-DEFAULT_MAX_WEEKS = 10
 
 
 class RendezvousOnlineConnector(TownHallConnector):
     kind = "rendezvousonline"
     label = "Citopia / rendezvousonline.fr (one structure)"
+    Config = Config
+    config: Config
 
     def _url(self, path: str) -> str:
         return f"{self.spec.base_url.rstrip('/')}/{path}"
 
-    def _structure_id(self) -> str:
-        raw = self.config.get("structure_id")
-        if raw in (None, "") or not str(raw).isdigit():
-            raise ConnectorError(f"config 'structure_id' must be a numeric id, got {raw!r}")
-        return str(raw)
-
-    def _reason_ids(self) -> dict[str, str]:
-        raw = self.config.get("reason_ids")
-        if not isinstance(raw, dict) or not raw:
-            raise ConnectorError(
-                "config 'reason_ids' must map CNI/PASSPORT/CNI-PASSPORT to Citopia reason ids"
-            )
-        wanted = self.configured_reasons()
-        ids = {reason: str(raw[reason]) for reason in wanted if raw.get(reason) not in (None, "")}
-        if not ids:
-            raise ConnectorError(f"config 'reason_ids' has no id for the configured reasons {wanted}")
-        return ids
-
     def booking_url(self, reason: str) -> str:
-        alias = str(self.config.get("alias") or "").strip()
-        motifs = self.config.get("motifs")
-        motif = motifs.get(reason) if isinstance(motifs, dict) else self.config.get("motif")
-        if alias and motif:
-            base = str(self.config.get("booking_base") or DEFAULT_BOOKING_BASE).rstrip("/")
-            return f"{base}/alias/{quote(alias)}/service/{quote(str(motif))}"
+        config = self.config
+        motif = config.motifs.get(reason, "") if config.motifs is not None else config.motif
+        if config.alias and motif:
+            base = config.booking_base.rstrip("/")
+            return f"{base}/alias/{quote(config.alias)}/service/{quote(motif)}"
         town_hall = self.town_halls()[0]
         return town_hall.booking_url or town_hall.website
-
-    def _max_weeks(self) -> int:
-        return self.config_int("max_weeks", default=DEFAULT_MAX_WEEKS, minimum=1, maximum=52) or 1
 
     def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
         counters = self._start_counters()
         town_hall = self.requested_town_hall(meeting_point_ids)
         if town_hall is None:
             return self._finish(counters, slots=[], covered=set(), errors=[])
-        structure_id = self._structure_id()
-        reason_ids = self._reason_ids()
-        max_weeks = self._max_weeks()
+        structure_id = str(self.config.structure_id)
+        reason_ids = self.config.ids_by_reason(self.config.reason_ids)
+        max_weeks = self.config.max_weeks
 
         session = self.http.get(self._url("auth/session")).expect(JSON).json()
         session_id = session.get("session_id") if isinstance(session, dict) else None

@@ -7,16 +7,8 @@ a value without offset is Paris time. Synbird does not tell how many people a sl
 
 Source fields: `base_url` is the API host, e.g. https://api.synbird.com (the path is appended);
 `auth_header`/`token` are sent when set.
-config keys:
-- `town_hall` (required): {"external_id", "name", "address", "postcode", "city", "insee", "lat", "lon",
-  "phone", "website", "booking_url"};
-- `company_id` and `place_id` (required);
-- `prestation_ids` (required): {"CNI": <id>, "PASSPORT": <id>, "CNI-PASSPORT": <id>}; a reason without an
-  id is not asked;
-- `reasons`: the reasons to ask (default: all three, limited to those in prestation_ids);
-- `slug`: the booking page becomes {booking_base}/<slug>, `booking_base` defaulting to
-  https://app.synbird.com; without a slug, the town hall's booking_url;
-- `extra_body`: an object merged into every request body (fields a particular instance expects).
+Options: see Config (scrapers/connectors/synbird/config.py). The reasons asked are the configured ones that
+have a prestation id; with a slug the booking page is {booking_base}/<slug>, else the town hall's booking_url.
 The body sent: {"company_id", "prestation_id", "place_id", "start_date": "YYYY-MM-DD",
 "end_date": "YYYY-MM-DD", **extra_body}.
 """
@@ -27,46 +19,24 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from scrapers.connectors.base import (
-    ConnectorError,
-    FetchResult,
-    SlotData,
-    TownHallConnector,
-    in_window,
-    parse_iso_datetime,
-)
+from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, parse_iso_datetime
+from scrapers.connectors.synbird.config import Config
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import JSON
 
-DEFAULT_BOOKING_BASE = "https://app.synbird.com"
 ENDPOINT = "v6/pro/company/getSlotsFor"
 
 
 class SynbirdConnector(TownHallConnector):
     kind = "synbird"
     label = "Synbird (one company place)"
-
-    def _required_id(self, key: str) -> str:
-        raw = self.config.get(key)
-        if raw in (None, "") or isinstance(raw, dict | list | bool):
-            raise ConnectorError(f"config '{key}' is required (a Synbird id)")
-        return str(raw)
-
-    def _prestation_ids(self) -> dict[str, str]:
-        raw = self.config.get("prestation_ids")
-        if not isinstance(raw, dict) or not raw:
-            raise ConnectorError(
-                "config 'prestation_ids' must map CNI/PASSPORT/CNI-PASSPORT to prestation ids"
-            )
-        wanted = self.configured_reasons()
-        ids = {reason: str(raw[reason]) for reason in wanted if raw.get(reason) not in (None, "")}
-        if not ids:
-            raise ConnectorError(f"config 'prestation_ids' has no id for the configured reasons {wanted}")
-        return ids
+    Config = Config
+    config: Config
 
     def booking_url(self) -> str:
-        slug = str(self.config.get("slug") or "").strip().strip("/")
+        slug = self.config.slug.strip("/")
         if slug:
-            base = str(self.config.get("booking_base") or DEFAULT_BOOKING_BASE).rstrip("/")
+            base = self.config.booking_base.rstrip("/")
             return f"{base}/{quote(slug)}"
         town_hall = self.town_halls()[0]
         return town_hall.booking_url or town_hall.website
@@ -76,17 +46,15 @@ class SynbirdConnector(TownHallConnector):
         town_hall = self.requested_town_hall(meeting_point_ids)
         if town_hall is None:
             return self._finish(counters, slots=[], covered=set(), errors=[])
-        company_id = self._required_id("company_id")
-        place_id = self._required_id("place_id")
-        extra = self.config.get("extra_body") or {}
-        if not isinstance(extra, dict):
-            raise ConnectorError("config 'extra_body' must be an object")
+        company_id = self.config.company_id
+        place_id = self.config.place_id
+        extra = self.config.extra_body
         url = f"{self.spec.base_url.rstrip('/')}/{ENDPOINT}"
         booking_url = self.booking_url()
 
         slots: dict[tuple[dt.datetime, str], SlotData] = {}
         parse_errors = 0
-        for reason, prestation_id in self._prestation_ids().items():
+        for reason, prestation_id in self.config.ids_by_reason(self.config.prestation_ids).items():
             body = {
                 "company_id": company_id,
                 "prestation_id": prestation_id,

@@ -15,7 +15,8 @@ from werkzeug import Request, Response
 
 from scrapers.connectors import get_connector
 from scrapers.connectors.ants.connector import AntsConnector, display_city, parse_ants_datetime
-from scrapers.connectors.base import ConnectorError, SourceSpec
+from scrapers.connectors.base import SourceSpec
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scrapers.connectors.base import ConnectorError, SourceSpec
+from scrapers.connectors.base import SourceSpec
 from scrapers.connectors.csv.connector import CsvConnector
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")

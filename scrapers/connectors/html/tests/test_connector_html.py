@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scrapers.connectors.base import ConnectorError, SourceSpec
+from scrapers.connectors.base import SourceSpec
 from scrapers.connectors.html.connector import HtmlConnector, parse_datetime
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -120,7 +121,7 @@ def test_a_redesigned_page_fails_instead_of_reporting_no_slot(connector, serve) 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"slot_selector": ""}, "'slot_selector' is required"),
+        ({"slot_selector": ""}, "config.slot_selector: is required"),
         ({"slot_selector": "li[["}, "invalid CSS selector"),
         ({"datetime_pattern": "(unclosed"}, "not a valid regular expression"),
     ],

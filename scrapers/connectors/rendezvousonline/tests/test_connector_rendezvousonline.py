@@ -13,8 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scrapers.connectors.base import ConnectorError, SourceSpec
+from scrapers.connectors.base import SourceSpec
 from scrapers.connectors.rendezvousonline.connector import RendezvousOnlineConnector
+from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
 
 PARIS = ZoneInfo("Europe/Paris")
