@@ -6,77 +6,49 @@ Each case runs a real HTTP server on 127.0.0.1 answering the first request the c
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils.module_loading import import_string
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scrapers.connectors import CONNECTOR_CLASSES, get_connector
-from scrapers.connectors.base import Connector, MeetingPointData, SlotData, SourceSpec
+from scrapers.connectors import CONNECTOR_CLASSES, CONNECTORS, get_connector
+from scrapers.connectors.base import Connector, MeetingPointData, OneTownHallConfig, SlotData, SourceSpec
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import HttpClient
+from scrapers.models import Source
+from scrapers.tests.connector_case import CommonCase
 
 TOKEN = "s3cr3t-t0ken-value"
-TOWN_HALL = {"external_id": "th-1", "name": "Mairie de Clichy", "booking_url": "https://clichy.example/rdv"}
 WINDOW = {"start": dt.date(2026, 12, 1), "end": dt.date(2026, 12, 31)}
 
 
-@dataclass(frozen=True)
-class Case:
-    base_path: str  # the source's base_url, relative to the server
-    first_path: str  # the first request the connector sends
-    method: str
-    content_type: str  # the right one
-    body: str  # a valid body of that type
-    config: dict[str, Any]
+def _common_case(path: str) -> CommonCase | None:
+    # "scrapers.connectors.ants.AntsConnector" -> COMMON_CASE of scrapers.connectors.ants.tests
+    try:
+        tests = importlib.import_module(path.rpartition(".")[0] + ".tests")
+    except ModuleNotFoundError:
+        return None
+    return getattr(tests, "COMMON_CASE", None)
 
 
-CASES: dict[str, Case] = {
-    "ants": Case("/api", "/api/availableTimeSlots", "GET", "application/json", "{}", {"reasons": ["CNI"]}),
-    "rendezvousonline": Case(
-        "/api-web",
-        "/api-web/auth/session",
-        "GET",
-        "application/json",
-        '{"session_id": "abc"}',
-        {"town_hall": TOWN_HALL, "structure_id": 42, "reason_ids": {"CNI": 7}},
-    ),
-    "synbird": Case(
-        "",
-        "/v6/pro/company/getSlotsFor",
-        "POST",
-        "application/json",
-        '{"timeSlots": []}',
-        {"town_hall": TOWN_HALL, "company_id": 1, "place_id": 2, "prestation_ids": {"CNI": 3}},
-    ),
-    "ics": Case(
-        "/feed.ics",
-        "/feed.ics",
-        "GET",
-        "text/calendar",
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//FR\r\nEND:VCALENDAR\r\n",
-        {"town_hall": TOWN_HALL},
-    ),
-    "csv": Case("/slots.csv", "/slots.csv", "GET", "text/csv", "date,time\n", {"town_hall": TOWN_HALL}),
-    "html": Case(
-        "/rdv",
-        "/rdv",
-        "GET",
-        "text/html",
-        "<html><body><ul></ul></body></html>",
-        {"town_hall": TOWN_HALL, "slot_selector": "li", "date_format": "%d/%m/%Y %H:%M"},
-    ),
+CASES: dict[str, CommonCase] = {
+    import_string(path).kind: case for path in CONNECTORS if (case := _common_case(path)) is not None
 }
-WRONG_TYPE = {"application/json": "text/html", "text/calendar": "application/json", "text/csv": "text/html"}
-WRONG_TYPE["text/html"] = "application/json"
+ONE_TOWN_HALL_KINDS = sorted(
+    kind
+    for kind, cls in CONNECTOR_CLASSES.items()
+    if issubclass(cls.Config, OneTownHallConfig) and "town_halls" not in cls.Config.model_fields
+)
 
 
 def test_every_registered_kind_is_exercised_here() -> None:
+    # A kind whose package declares no COMMON_CASE (in its tests/__init__.py) fails here.
     assert set(CASES) == set(CONNECTOR_CLASSES)
 
 
@@ -105,7 +77,7 @@ def build(
 
 
 def meeting_point(kind: str) -> list[str]:
-    return ["92024"] if kind == "ants" else [TOWN_HALL["external_id"]]
+    return [CASES[kind].meeting_point_id]
 
 
 def expect_first(httpserver: HTTPServer, kind: str):  # type: ignore[no-untyped-def]
@@ -116,9 +88,8 @@ def expect_first(httpserver: HTTPServer, kind: str):  # type: ignore[no-untyped-
 def test_a_valid_empty_answer_gives_no_slot(httpserver: HTTPServer, build, kind: str) -> None:
     case = CASES[kind]
     expect_first(httpserver, kind).respond_with_data(case.body, content_type=case.content_type)
-    # rendezvousonline goes on after its session: an empty unlock and empty weeks.
-    httpserver.expect_request("/api-web/availabilities/unlock", method="PUT").respond_with_json({})
-    httpserver.expect_request("/api-web/structures/42/availabilities/week").respond_with_json({})
+    for follow_up in case.follow_ups:
+        httpserver.expect_request(follow_up.path, method=follow_up.method).respond_with_json(follow_up.json)
 
     result = build().fetch_slots(meeting_point(kind), **WINDOW)
 
@@ -127,13 +98,16 @@ def test_a_valid_empty_answer_gives_no_slot(httpserver: HTTPServer, build, kind:
     assert result.errors == []
 
 
-@pytest.mark.parametrize("kind", ["rendezvousonline", "synbird", "ics", "html"])
+@pytest.mark.parametrize("kind", ONE_TOWN_HALL_KINDS)
 def test_a_one_town_hall_kind_refuses_a_config_listing_several(
     httpserver: HTTPServer, make_spec, kind
 ) -> None:
     # Else the second town hall would be discovered, then never fetched: online booking, never a slot.
     config = {key: value for key, value in CASES[kind].config.items() if key != "town_hall"}
-    config["town_halls"] = [TOWN_HALL, {"external_id": "th-2", "name": "Mairie de Levallois"}]
+    config["town_halls"] = [
+        CASES[kind].config["town_hall"],
+        {"external_id": "th-2", "name": "Mairie de Levallois"},
+    ]
 
     with pytest.raises(ConnectorError, match=f"config.town_halls: is not an option of {kind} sources"):
         get_connector(make_spec(kind, httpserver.url_for("/"), config=config))
@@ -197,7 +171,7 @@ def test_the_guard_refuses_a_redirect_to_a_private_address(httpserver: HTTPServe
 
 def test_a_wrong_content_type_fails_the_fetch(httpserver: HTTPServer, build, kind: str) -> None:
     case = CASES[kind]
-    wrong = WRONG_TYPE[case.content_type]
+    wrong = case.wrong_content_type
     expect_first(httpserver, kind).respond_with_data(case.body, content_type=wrong)
 
     with pytest.raises(ConnectorError, match=f"expected .* got {wrong}"):
@@ -212,7 +186,11 @@ def test_the_token_never_appears_in_an_error(httpserver: HTTPServer, build, kind
 
     assert "HTTP 401" in str(excinfo.value)
     assert TOKEN not in str(excinfo.value)
-    assert httpserver.log[0][0].headers.get("X-HUB-RDV-AUTH-TOKEN") == TOKEN
+    request = httpserver.log[0][0]
+    if CASES[kind].token_in_header:
+        assert request.headers.get("X-HUB-RDV-AUTH-TOKEN") == TOKEN
+    else:
+        assert TOKEN in request.query_string.decode()
 
 
 def test_an_unknown_kind_is_refused(make_spec: Callable[..., SourceSpec]) -> None:
@@ -222,8 +200,6 @@ def test_an_unknown_kind_is_refused(make_spec: Callable[..., SourceSpec]) -> Non
 
 @pytest.mark.django_db
 def test_a_spec_is_built_from_a_source_and_hides_its_token() -> None:
-    from scrapers.models import Source
-
     source = Source.objects.create(
         name="Editor",
         kind="ants",
@@ -249,8 +225,6 @@ def test_a_spec_is_built_from_a_source_and_hides_its_token() -> None:
 
 
 def test_a_slot_needs_an_aware_time_and_is_kept_in_paris_time() -> None:
-    from scrapers.connectors.base import SlotData
-
     with pytest.raises(ValueError, match="aware"):
         SlotData("1", dt.datetime(2026, 12, 1, 9, 0), "CNI", None, "")
     slot = SlotData("1", dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC), "CNI", None, "")
