@@ -310,7 +310,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT}
     },
     "root": {"handlers": ["console"], "level": _env_log_level("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # urllib3's DEBUG lines print request URLs, and a source's key may travel in one (clicrdv's apikey).
+        "urllib3": {"level": "INFO"},
+    },
 }
 
 # Error reporting: only when SENTRY_DSN is set. No personal data (addresses, cookies, users) is sent.

@@ -30,6 +30,7 @@ CONNECTORS: list[str] = [
     "scrapers.connectors.ics.IcsConnector",
     "scrapers.connectors.csv.CsvConnector",
     "scrapers.connectors.html.HtmlConnector",
+    "scrapers.connectors.clicrdv.ClicRdvConnector",
 ]
 
 CONNECTOR_CLASSES: dict[str, type[Connector]] = {cls.kind: cls for cls in map(import_string, CONNECTORS)}

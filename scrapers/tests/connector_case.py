@@ -32,4 +32,5 @@ class CommonCase:
     config: dict[str, Any]
     meeting_point_id: str = TOWN_HALL["external_id"]
     follow_ups: tuple[FollowUp, ...] = ()  # what a valid empty fetch requests after the first answer
-    token_in_header: bool = True  # else the token travels in the query string (and is redacted there)
+    # The source's auth header; empty: the token travels in the query string (and is redacted there).
+    auth_header: str = "X-HUB-RDV-AUTH-TOKEN"

@@ -70,6 +70,7 @@ def build(
             kind,
             httpserver.url_for(case.base_path) if case.base_path else httpserver.url_for(""),
             config=case.config,
+            auth_header=case.auth_header,
         )
         return get_connector(spec, http=make_http(spec, **http))
 
@@ -187,7 +188,7 @@ def test_the_token_never_appears_in_an_error(httpserver: HTTPServer, build, kind
     assert "HTTP 401" in str(excinfo.value)
     assert TOKEN not in str(excinfo.value)
     request = httpserver.log[0][0]
-    if CASES[kind].token_in_header:
+    if CASES[kind].auth_header:
         assert request.headers.get("X-HUB-RDV-AUTH-TOKEN") == TOKEN
     else:
         assert TOKEN in request.query_string.decode()

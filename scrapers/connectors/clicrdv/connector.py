@@ -1,0 +1,107 @@
+"""ClicRDV: one town hall (a ClicRDV group) per source, read through the JSON API of its booking widget.
+
+Observed shape (docs/SOURCES.md, not a specification):
+GET {base}/api/v2/availabletimeslots?group_id=<group>&appointments[0][intervention_id]=<intervention>
+&appointments[0][calendar_id]=<calendar>&start=YYYY-MM-DD HH:MM:SS&end=YYYY-MM-DD HH:MM:SS&apikey=<widget key>
+-> {"availabletimeslots": [{"start": "2026-12-03 09:00:00", ...}, ...]}. The window parameters are an
+assumption: `start` at 00:00:00 of the first day and `end` at 23:59:59 of the last, both Paris time; slots
+outside it are dropped anyway. `start` is naive Paris time (an offset, if ever given, is exact); an answer
+listing plain strings ("2026-12-03 09:00:00") instead of objects is read the same way. ClicRDV does not say
+how many people a slot takes (people_max None).
+
+Source fields: `base_url` is the API host, e.g. https://www.clicrdv.com (the path is appended); `token` is the
+widget key, sent as the `apikey` parameter (never logged: the HTTP client redacts it from URLs and errors);
+`auth_header` stays empty. Options: see Config (scrapers/connectors/clicrdv/config.py). One request per
+configured reason (with an intervention id) and calendar; a slot offered by several calendars is one slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from scrapers.connectors.base import (
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    in_window,
+    parse_iso_datetime,
+)
+from scrapers.connectors.clicrdv.config import Config
+from scrapers.fetching.errors import ConnectorError
+from scrapers.fetching.http import JSON
+
+ENDPOINT = "api/v2/availabletimeslots"
+
+
+class ClicRdvConnector(TownHallConnector):
+    kind = "clicrdv"
+    label = "ClicRDV booking widget (one group)"
+    source_fields = (
+        "`base_url`: the API host, e.g. `https://www.clicrdv.com`; "
+        "`token`: the widget key (sent as `apikey`)."
+    )
+    Config = Config
+    config: Config
+
+    def fetch_slots(self, meeting_point_ids: list[str], *, start: dt.date, end: dt.date) -> FetchResult:
+        counters = self._start_counters()
+        town_hall = self.requested_town_hall(meeting_point_ids)
+        if town_hall is None:
+            return self._finish(counters, slots=[], covered=set(), errors=[])
+        if not self.spec.token:
+            raise ConnectorError("a clicrdv source needs its widget key as the source's token")
+        url = f"{self.spec.base_url.rstrip('/')}/{ENDPOINT}"
+        booking_url = self.config.booking_url or town_hall.booking_url or town_hall.website
+
+        slots: dict[tuple[dt.datetime, str], SlotData] = {}
+        parse_errors = 0
+        for reason, intervention_id in self.config.ids_by_reason(self.config.interventions).items():
+            for calendar_id in self.config.calendar_ids:
+                params = {
+                    "group_id": str(self.config.group_id),
+                    "appointments[0][intervention_id]": intervention_id,
+                    "appointments[0][calendar_id]": calendar_id,
+                    "start": f"{start.isoformat()} 00:00:00",
+                    "end": f"{end.isoformat()} 23:59:59",
+                    "apikey": self.spec.token,
+                }
+                payload = self.http.get(url, params=params).expect(JSON).json()
+                rows = payload.get("availabletimeslots") if isinstance(payload, dict) else None
+                if not isinstance(rows, list):
+                    raise ConnectorError(
+                        f"availabletimeslots (reason {reason}, calendar {calendar_id}) must return an object "
+                        f"with an 'availabletimeslots' list, got {_shape(payload)}"
+                    )
+                for row in rows:
+                    try:
+                        starts_at = parse_iso_datetime(row.get("start") if isinstance(row, dict) else row)
+                    except ValueError:
+                        parse_errors += 1
+                        continue
+                    if in_window(starts_at, start, end):
+                        slots[(starts_at, reason)] = SlotData(
+                            meeting_point_id=town_hall.external_id,
+                            starts_at=starts_at,
+                            reason=reason,
+                            people_max=None,
+                            booking_url=booking_url,
+                        )
+        errors = [f"{parse_errors} time slot(s) could not be read and were skipped"] if parse_errors else []
+        return self._finish(
+            counters,
+            slots=slots.values(),
+            covered={town_hall.external_id},
+            errors=errors,
+            parse_errors=parse_errors,
+        )
+
+
+def _shape(payload: Any) -> str:
+    if isinstance(payload, dict):
+        return (
+            "an object with keys " + ", ".join(sorted(map(str, payload))[:5])
+            if payload
+            else "an empty object"
+        )
+    return type(payload).__name__
