@@ -385,7 +385,8 @@ class Connector:
     """Base of every connector: subclasses set `kind`, `label` and `Config`, and implement two methods."""
 
     kind: ClassVar[str]
-    label: ClassVar[str]
+    label: ClassVar[str]  # what it reads, in a few words (the admin's choice, the README's table)
+    source_fields: ClassVar[str] = ""  # how it uses the source's base_url, auth_header, token... (Markdown)
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
     # The header carrying the token when the source names none (a standard API's own header).
     default_auth_header: ClassVar[str] = ""

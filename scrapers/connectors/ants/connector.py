@@ -106,6 +106,10 @@ def clean_address(address: str, zip_code: str, city: str) -> str:
 class AntsConnector(Connector):
     kind = "ants"
     label = "ANTS editor API (getManagedMeetingPoints / availableTimeSlots)"
+    source_fields = (
+        "`base_url`: the editor's API base; `auth_header` (empty: `X-HUB-RDV-AUTH-TOKEN`) and `token`; "
+        "`max_documents`: ask for 1 to n people."
+    )
     Config = Config
     config: Config
     default_auth_header = "X-HUB-RDV-AUTH-TOKEN"

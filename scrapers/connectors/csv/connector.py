@@ -47,6 +47,7 @@ _REASON_ALIASES = {"PASSEPORT": "PASSPORT", "CNI-PASSEPORT": "CNI-PASSPORT", "CN
 class CsvConnector(TownHallConnector):
     kind = "csv"
     label = "CSV open-data file of free slots"
+    source_fields = "`base_url`: the file; `auth_header` and `token` sent when set."
     Config = Config
     config: Config
 

@@ -60,6 +60,7 @@ _FIRST_OF_MONTH = re.compile(r"\b1er\b", re.IGNORECASE)
 class HtmlConnector(TownHallConnector):
     kind = "html"
     label = "Booking web page read with CSS selectors (one town hall)"
+    source_fields = "`base_url`: the page (never stored); `auth_header` and `token` sent when set."
     Config = Config
     config: Config
 

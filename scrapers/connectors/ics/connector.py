@@ -24,6 +24,7 @@ from scrapers.fetching.http import CALENDAR
 class IcsConnector(TownHallConnector):
     kind = "ics"
     label = "iCalendar feed of free slots (one town hall)"
+    source_fields = "`base_url`: the feed; `auth_header` and `token` sent when set."
     Config = Config
     config: Config
 

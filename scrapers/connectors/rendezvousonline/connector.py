@@ -29,6 +29,9 @@ from scrapers.fetching.http import JSON
 class RendezvousOnlineConnector(TownHallConnector):
     kind = "rendezvousonline"
     label = "Citopia / rendezvousonline.fr (one structure)"
+    source_fields = (
+        "`base_url`: the API base, e.g. `https://pro.rendezvousonline.fr/api-web`; `max_documents`."
+    )
     Config = Config
     config: Config
 

@@ -30,6 +30,7 @@ ENDPOINT = "v6/pro/company/getSlotsFor"
 class SynbirdConnector(TownHallConnector):
     kind = "synbird"
     label = "Synbird (one company place)"
+    source_fields = "`base_url`: the API host; `auth_header` and `token` sent when set."
     Config = Config
     config: Config
 
