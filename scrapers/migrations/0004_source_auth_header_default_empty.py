@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scrapers', '0002_slot_table_fillfactor'),
+        ('scrapers', '0003_run_interrupted'),
     ]
 
     operations = [
