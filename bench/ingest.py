@@ -387,14 +387,14 @@ def cycle_run(*, count: int, timeout: float, worker_pids: list[int]) -> tuple[fl
     from django.db.models import Count, Sum
 
     from scrapers.models import ScrapeRun, Source
-    from scrapers.services import sources_dispatch
+    from scrapers.tasks import sources_dispatch
 
     Source.objects.update(next_run_at=None, claimed_until=None)
     before = ScrapeRun.objects.count()
     started_at = dt.datetime.now(dt.UTC)
     cpu_worker, cpu_bench = sum(map(cpu_seconds, worker_pids)), cpu_seconds(os.getpid())
     started = time.perf_counter()
-    dispatched = sources_dispatch()
+    dispatched = sources_dispatch.apply().get()
     if len(dispatched) != count:
         raise SystemExit(f"dispatched {len(dispatched)} sources instead of {count}")
     finished = 0

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scrapers.models import Source
-from scrapers.services import sources_enqueue
+from scrapers.tasks import sources_enqueue
 
 
 class Operation(StrEnum):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -246,8 +247,11 @@ def backoff_delay(*, interval: dt.timedelta, failures: int) -> dt.timedelta:
 DISPATCH_SLACK = dt.timedelta(seconds=10)
 
 
-def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
-    """Enqueue one scrape task per due source, after commit; return their ids.
+def sources_dispatch(*, enqueue: Callable[[list[int]], None], now: dt.datetime | None = None) -> list[int]:
+    """Claim the due sources and, after commit, hand their ids to `enqueue`; return their ids.
+
+    `enqueue` sends the scrape tasks (scrapers.tasks.sources_enqueue): the tasks call this module, so it
+    takes them as an argument rather than importing them.
 
     Each dispatched source's next_run_at moves to the end of a claim lease, so that a second dispatcher
     tick does not enqueue it again; the scrape sets the real next run when it finishes (and if the task
@@ -267,16 +271,8 @@ def sources_dispatch(*, now: dt.datetime | None = None) -> list[int]:
         )
         if ids:
             Source.objects.filter(pk__in=ids).update(next_run_at=now + _claim_lease())
-            transaction.on_commit(lambda: sources_enqueue(source_ids=ids))
+            transaction.on_commit(lambda: enqueue(ids))
     return ids
-
-
-def sources_enqueue(*, source_ids: list[int]) -> None:
-    """Send one scrape task per source to the broker (call it after commit)."""
-    from scrapers.tasks import source_scrape as source_scrape_task
-
-    for source_id in source_ids:
-        source_scrape_task.delay(source_id)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,13 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def sources_dispatch() -> list[int]:
     """Every minute (django-celery-beat): enqueue one source_scrape per due source."""
-    return services.sources_dispatch()
+    return services.sources_dispatch(enqueue=lambda ids: sources_enqueue(source_ids=ids))
+
+
+def sources_enqueue(*, source_ids: list[int]) -> None:
+    """Send one scrape task per source to the broker (after commit: the sources are claimed)."""
+    for source_id in source_ids:
+        source_scrape.delay(source_id)
 
 
 # Retries of a scrape after a database error: 5 s, 15 s, 45 s, 2 min 15 s, 5 min (about 8 minutes in all),

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -32,11 +31,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from communes.france import PARIS
 from scrapers.fetching.errors import ConfigError
 from scrapers.fetching.http import HttpClient
-
-PARIS = ZoneInfo("Europe/Paris")
-REASONS: tuple[str, ...] = ("CNI", "PASSPORT", "CNI-PASSPORT")
+from slots.reasons import REASONS
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 import redis
 from django.conf import settings
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from rdvpasseport.redis_client import redis_client
 from scrapers.fetching.errors import HostBusyError
 
 logger = logging.getLogger(__name__)
@@ -150,12 +148,6 @@ class RedisHostLimiter:
                 logger.warning("could not release a permit for %s: %s", host, exc)
 
 
-@lru_cache(maxsize=8)
-def _redis_client(url: str) -> redis.Redis:
-    # No retries: when Redis is down, requests go ahead unthrottled at once instead of waiting for it.
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0))
-
-
 def default_limiter() -> RedisHostLimiter | None:
     """A limiter on settings.REDIS_URL with the SCRAPER_* settings, or None when Redis is not configured."""
     url = getattr(settings, "REDIS_URL", "")
@@ -163,7 +155,7 @@ def default_limiter() -> RedisHostLimiter | None:
         return None
     timeout = float(getattr(settings, "SCRAPER_TIMEOUT", 15.0))
     return RedisHostLimiter(
-        _redis_client(url),
+        redis_client(url),
         max_in_flight=int(getattr(settings, "SCRAPER_HOST_CONCURRENCY", 4)),
         polite_delay=float(getattr(settings, "SCRAPER_POLITE_DELAY", 0.2)),
         # A permit outlives the longest request (connect + read deadline) with a margin.

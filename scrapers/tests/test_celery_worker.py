@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rdvpasseport.celery import app as celery_app
 from scrapers.models import ScrapeRun
-from scrapers.services import sources_dispatch
+from scrapers.tasks import sources_dispatch as sources_dispatch_task
 from scrapers.tests.factories import make_source
 
 
@@ -73,7 +73,7 @@ def test_a_real_worker_scrapes_dispatched_sources_and_writes_their_slots(httpser
         celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
     ):
         # Outside any transaction: the tasks go to the broker as soon as the dispatcher commits.
-        assert sorted(sources_dispatch()) == sorted(s.pk for s in sources)
+        assert sorted(sources_dispatch_task.apply().get()) == sorted(s.pk for s in sources)
         wait_for(lambda: ScrapeRun.objects.exclude(status=ScrapeRun.Status.RUNNING).count() == 3)
         # Each task closed its thread's database connection when it finished.
         wait_for(lambda: other_connections() == 0, timeout=10)

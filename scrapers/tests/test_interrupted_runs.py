@@ -40,7 +40,7 @@ def test_the_dispatcher_closes_interrupted_runs_every_tick(django_capture_on_com
     killed = make_run(source, started_at=timezone.now() - dt.timedelta(hours=2))
 
     with django_capture_on_commit_callbacks():
-        sources_dispatch()
+        sources_dispatch(enqueue=lambda ids: None)
 
     killed.refresh_from_db()
     assert killed.status == ScrapeRun.Status.INTERRUPTED

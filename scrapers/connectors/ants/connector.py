@@ -22,6 +22,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from communes.geo import parse_coordinate
 from scrapers.connectors.ants.config import Config
 from scrapers.connectors.base import Connector, FetchResult, MeetingPointData, SlotData, in_window, paris
 from scrapers.fetching.errors import BlockedAddressError, ConnectorError, HttpError, HttpStatusError
@@ -162,8 +163,9 @@ class AntsConnector(Connector):
             address=clean_address(str(row.get("public_entry_address") or ""), zip_code, raw_city),
             postcode=zip_code,
             city=display_city(raw_city),
-            lat=_coordinate(row.get("latitude"), 90),
-            lon=_coordinate(row.get("longitude"), 180),
+            # An unreadable point leaves the town hall without one (found by postcode), not unlisted.
+            lat=parse_coordinate(row.get("latitude"), 90),
+            lon=parse_coordinate(row.get("longitude"), 180),
             website=str(row.get("website") or "").strip(),
         )
 
@@ -315,18 +317,6 @@ def _slot(row: Any) -> tuple[dt.datetime, str]:
     if not isinstance(url, str) or (url and not url.startswith(("https://", "http://"))):
         raise ValueError(f"callback_url is not an http(s) URL: {str(url)[:60]!r}")
     return starts_at, url.strip()
-
-
-def _coordinate(value: Any, limit: float) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"coordinate {value!r} is not a number") from None
-    if not -limit <= number <= limit or number != number:
-        raise ValueError(f"coordinate {value!r} is out of range")
-    return number
 
 
 def describe_error(exc: HttpStatusError) -> str:

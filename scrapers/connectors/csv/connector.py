@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 from scrapers.connectors.base import (
-    REASONS,
     FetchResult,
     MeetingPointData,
     SlotData,
@@ -38,6 +37,7 @@ from scrapers.connectors.base import (
 from scrapers.connectors.csv.config import Config
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import CSV
+from slots.reasons import REASONS
 
 REQUIRED_COLUMNS = ("date", "time")
 KNOWN_COLUMNS = ("town_hall_id", "date", "time", "reason", "people_max", "booking_url")

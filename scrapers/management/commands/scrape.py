@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scrapers.models import ScrapeRun, Source
-from scrapers.services import source_scrape, sources_enqueue
+from scrapers.services import source_scrape
+from scrapers.tasks import sources_enqueue
 
 
 class Command(BaseCommand):
