@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 import redis
@@ -94,18 +95,38 @@ def check_beat(*, now: dt.datetime) -> Check:
     return result
 
 
-def _ping_workers() -> list[str]:
+def _ping_workers() -> dict[str, list[str]]:
+    """The workers that answer, and those whose every pool thread runs a task past the scrape deadline.
+
+    A worker answers the broadcast from its own consumer thread even when its pool is stuck: answering alone
+    does not mean it scrapes.
+    """
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=1)
-        replies = celery_app.control.inspect(timeout=1, connection=conn).ping() or {}
-    return sorted(replies)
+        inspect = celery_app.control.inspect(timeout=1, connection=conn)
+        active = inspect.active() or {}
+        stats = (inspect.stats() or {}) if active else {}
+    return {"names": sorted(active), "stuck": stuck_workers(active, stats, now=time.time())}
+
+
+def stuck_workers(active: dict[str, list[dict]], stats: dict[str, dict], *, now: float) -> list[str]:
+    """Workers (from inspect().active() and .stats()) whose tasks fill the pool, each running for longer
+    than SCRAPE_TIME_LIMIT: no scrape lasts that long, so those threads are lost to a hung request."""
+    stuck = []
+    for name, tasks in active.items():
+        concurrency = (stats.get(name) or {}).get("pool", {}).get("max-concurrency")
+        late = [
+            task
+            for task in tasks
+            if task.get("time_start") and now - task["time_start"] > settings.SCRAPE_TIME_LIMIT
+        ]
+        if concurrency and len(late) >= concurrency:
+            stuck.append(name)
+    return sorted(stuck)
 
 
 def check_workers() -> Check:
-    try:
-        cached = cache.get(WORKERS_KEY)
-    except Exception:
-        cached = None
+    cached = cache.get(WORKERS_KEY)
     if cached is not None:
         workers = cached
     else:
@@ -113,13 +134,18 @@ def check_workers() -> Check:
             workers = _ping_workers()
         except Exception as exc:
             return {"ok": False, "error": f"broker unreachable ({_error(exc)})"}
-        try:
-            cache.set(WORKERS_KEY, workers, timeout=WORKERS_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Cannot cache the workers check", exc_info=True)
-    result: Check = {"ok": bool(workers), "count": len(workers), "names": workers}
-    if not workers:
+        cache.set(WORKERS_KEY, workers, timeout=WORKERS_CACHE_SECONDS)
+    names, stuck = workers["names"], workers["stuck"]
+    result: Check = {"ok": bool(names) and not stuck, "count": len(names), "names": names}
+    if stuck:
+        result["stuck"] = stuck
+    if not names:
         result["error"] = "no Celery worker answered: scrapes are not running"
+    elif not result["ok"]:
+        result["error"] = (
+            f"every pool thread of {', '.join(stuck)} has run a task for more than SCRAPE_TIME_LIMIT "
+            f"({settings.SCRAPE_TIME_LIMIT} s): that worker scrapes nothing, restart it"
+        )
     return result
 
 

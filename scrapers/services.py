@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,6 +113,9 @@ def source_scrape(
 
 def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt.datetime) -> None:
     connector = get_connector(SourceSpec.from_source(source))
+    # Whatever the worker's pool (the thread pool enforces no task time limit), no request starts or goes on
+    # past this: the run then fails with ScrapeDeadlineError and counts for the circuit breaker.
+    connector.http.deadline = time.monotonic() + settings.SCRAPE_SOFT_TIME_LIMIT
     try:
         known = dict(
             MeetingPoint.objects.filter(source=source).values_list("external_id", "town_hall__active")

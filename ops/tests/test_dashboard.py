@@ -41,7 +41,7 @@ def frozen() -> Iterator[None]:
 def ops_state() -> Iterator[None]:
     """One worker answered the (cached) ping a moment ago and beat's heartbeat ran 40 s ago."""
     cache.clear()
-    cache.set(WORKERS_KEY, ["celery@worker-1"], timeout=60)
+    cache.set(WORKERS_KEY, {"names": ["celery@worker-1"], "stuck": []}, timeout=60)
     with time_machine.travel(NOW - dt.timedelta(seconds=40), tick=False):
         heartbeat_task.apply()
     yield
@@ -162,7 +162,7 @@ def test_the_queue_length_is_unknown_when_the_broker_is_not_redis(admin_client) 
 
 
 def test_late_beat_and_missing_workers_are_spelled_out(admin_client) -> None:
-    cache.set(WORKERS_KEY, [], timeout=60)
+    cache.set(WORKERS_KEY, {"names": [], "stuck": []}, timeout=60)
 
     with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
         response = dashboard(admin_client)

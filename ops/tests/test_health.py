@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops.health import WORKERS_KEY
+from ops.health import WORKERS_KEY, stuck_workers
 from ops.tasks import heartbeat as heartbeat_task
 from rdvpasseport.celery import app as celery_app
 from scrapers.models import Source, SourceHealth
@@ -283,7 +283,7 @@ def test_the_thresholds_are_the_settings(sources_of_every_health) -> None:
 def test_the_admin_dashboard_healthz_and_metrics_agree_on_every_source(
     sources_of_every_health, admin_client, client
 ) -> None:
-    cache.set(WORKERS_KEY, ["celery@worker-1"], timeout=60)
+    cache.set(WORKERS_KEY, {"names": ["celery@worker-1"], "stuck": []}, timeout=60)
     changelist_url = reverse("admin:scrapers_source_changelist")
 
     listed = admin_client.get(changelist_url)
@@ -312,3 +312,32 @@ def test_the_admin_dashboard_healthz_and_metrics_agree_on_every_source(
     assert (healthz["failing"], healthz["stale"], healthz["active"]) == (2, 3, 9)
     assert (metrics["failing"], metrics["stale"]) == (2, 3)
     assert (metrics["enabled"], metrics["paused"], metrics["disabled"]) == (9, 1, 1)
+
+
+def test_a_worker_whose_threads_are_all_stuck_past_the_deadline_is_noticed(settings) -> None:
+    # A worker answers pings from its consumer thread even when every pool thread hangs on a hostile source.
+    settings.SCRAPE_TIME_LIMIT = 150
+    now = 1_000_000.0
+    stuck_task = {"name": "scrapers.tasks.source_scrape", "time_start": now - 400}
+    fresh_task = {"name": "scrapers.tasks.source_scrape", "time_start": now - 20}
+    active = {
+        "celery@stuck": [stuck_task, stuck_task],
+        "celery@busy": [stuck_task, fresh_task],
+        "celery@idle": [],
+    }
+    stats = {name: {"pool": {"max-concurrency": 2}} for name in active}
+
+    assert stuck_workers(active, stats, now=now) == ["celery@stuck"]
+
+
+@pytest.mark.django_db
+def test_healthz_is_degraded_while_a_worker_is_stuck(client) -> None:
+    heartbeat_task.apply()
+    cache.set(WORKERS_KEY, {"names": ["celery@a", "celery@b"], "stuck": ["celery@b"]}, timeout=60)
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "degraded"
+    assert body["checks"]["workers"]["ok"] is False
+    assert body["checks"]["workers"]["stuck"] == ["celery@b"]
+    assert "celery@b" in body["checks"]["workers"]["error"]

@@ -43,6 +43,10 @@ class HttpTimeoutError(HttpError):
     pass
 
 
+class ScrapeDeadlineError(HttpTimeoutError):
+    """The scrape as a whole ran past its deadline (settings.SCRAPE_SOFT_TIME_LIMIT): no more requests."""
+
+
 class ResponseTooLargeError(HttpError):
     pass
 

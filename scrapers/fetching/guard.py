@@ -56,7 +56,11 @@ def forbidden_reason(address: str) -> str | None:
 
 def url_problem(url: str) -> str | None:
     """Why this URL may not be requested at all (scheme, host, credentials), or None."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (parsing the port raises on a malformed one)
+    except ValueError as exc:
+        return f"refused malformed URL ({exc})"
     if parts.scheme not in ALLOWED_SCHEMES:
         return f"refused URL scheme {parts.scheme or '(none)'!r}: only http and https"
     if not parts.hostname:

@@ -1,7 +1,10 @@
 """The only way connectors talk to the outside world: a guarded, bounded, polite HTTP client.
 
 `HttpClient` owns what every connector needs and none should re-implement:
-- connect and read timeouts (settings.SCRAPER_TIMEOUT) and an overall deadline for reading a body;
+- connect and read timeouts (settings.SCRAPER_TIMEOUT), and one deadline per exchange (twice that) covering
+  connect, status line, headers and body: a watchdog shuts the socket down when it passes, so a server
+  sending one byte at a time cannot hold a worker; and, when the caller sets `deadline`, one for the whole
+  scrape, past which no request is sent;
 - a response size cap (settings.SCRAPER_MAX_BYTES) enforced while streaming, before the body is in memory;
 - at most 3 redirects, each target re-checked (scheme, address), the auth header dropped on a new origin;
 - the SSRF guard (scrapers.fetching.guard): every address of a host is checked, then the socket connects to
@@ -24,9 +27,11 @@ import json
 import logging
 import re
 import socket
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -46,6 +51,7 @@ from scrapers.fetching.errors import (
     HttpStatusError,
     HttpTimeoutError,
     ResponseTooLargeError,
+    ScrapeDeadlineError,
     redact_token,
 )
 from scrapers.fetching.guard import AddressGuard, Resolver, check_url, default_resolver
@@ -80,9 +86,14 @@ HTML = ContentKind("html", ("text/html", "application/xhtml+xml"))
 
 
 class _GuardedConnectionMixin:
-    """Connects only to the addresses the guard checked (the connection's host name is kept for TLS/SNI)."""
+    """Connects only to the addresses the guard checked (the connection's host name is kept for TLS/SNI).
+
+    Each connection enters its client's `connections`, so that the exchange watchdog can shut it down.
+    """
 
     guard: AddressGuard
+    connections: weakref.WeakSet[Any]
+    raw_sock: socket.socket | None = None
     _dns_host: str
     host: str
     port: int
@@ -93,14 +104,17 @@ class _GuardedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         addresses = self.guard.checked_addresses(self._dns_host, self.port)
         last_error: OSError | None = None
+        self.connections.add(self)
         for address in addresses:
             try:
-                return urllib3_connection.connection.create_connection(
+                # Kept beside the TLS socket urllib3 wraps it in: the watchdog can end a stuck handshake too.
+                self.raw_sock = urllib3_connection.connection.create_connection(
                     (address, self.port),
                     self.timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                return self.raw_sock
             except TimeoutError as exc:
                 raise ConnectTimeoutError(
                     self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
@@ -117,11 +131,12 @@ class GuardedAdapter(HTTPAdapter):
 
     def __init__(self, guard: AddressGuard, **kwargs: Any) -> None:
         self.guard = guard
+        self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
         super().__init__(max_retries=0, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        attrs = {"guard": self.guard}
+        attrs = {"guard": self.guard, "connections": self.connections}
         http_conn = type(
             "GuardedHTTPConnection", (_GuardedConnectionMixin, urllib3_connection.HTTPConnection), attrs
         )
@@ -223,6 +238,8 @@ class HttpClient:
         self.user_agent = user_agent or f"rdvpasseport/1.0 (+{settings.SITE_URL}/a-propos)"
         self.calls = 0
         self.bytes_received = 0
+        # time.monotonic() past which no request may start (the whole scrape's deadline), when set.
+        self.deadline: float | None = None
 
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy, .netrc or CA bundle from the environment
@@ -230,9 +247,9 @@ class HttpClient:
         self.session.headers.update(
             {"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
         )
-        adapter = GuardedAdapter(self.guard)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self._adapter = GuardedAdapter(self.guard)
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
 
     def __enter__(self) -> HttpClient:
         return self
@@ -302,7 +319,10 @@ class HttpClient:
                 return self._finish(response, raise_for_status=raise_for_status)
             location = response.headers.get("Location", "")
             response.close()
-            target = urljoin(prepared.url or url, location)
+            try:
+                target = urljoin(prepared.url or url, location)
+            except ValueError:
+                raise HttpError(f"redirect with a malformed Location from {self._safe_url(url)}") from None
             check_url(target)
             prepared = self._redirected(prepared, response.status_code, target, origin)
         raise HttpError(f"too many redirects (more than {MAX_REDIRECTS}) from {self._safe_url(url)}")
@@ -366,25 +386,80 @@ class HttpClient:
 
     def _send_once(self, prepared: requests.PreparedRequest) -> requests.Response:
         host = urlsplit(prepared.url or "").hostname or ""
+        url = prepared.url or ""
         with self._limited(host):
+            deadline = self._exchange_deadline(url)
             self.calls += 1
-            started = time.monotonic()
-            try:
-                response = self.session.send(
-                    prepared, stream=True, timeout=(self.timeout, self.timeout), allow_redirects=False
-                )
-            except requests.ConnectionError:
-                raise
-            except requests.RequestException as exc:
-                raise self._translate(exc, prepared.url or "") from None
-            try:
-                if not response.is_redirect:
-                    self._read_capped(response, deadline=started + self.timeout * 2)
-            except BaseException:
-                response.close()
-                raise
+            timeout = max(0.05, min(self.timeout, deadline - time.monotonic()))
+            with self._watchdog(deadline) as expired:
+                try:
+                    response = self.session.send(
+                        prepared, stream=True, timeout=(timeout, timeout), allow_redirects=False
+                    )
+                except ValueError as exc:  # requests parses a redirect's Location before returning
+                    raise HttpError(
+                        f"{self._safe_url(url)} answered with a malformed URL ({exc}): a redirect's Location?"
+                    ) from None
+                except requests.RequestException as exc:
+                    if expired.is_set():
+                        raise self._expired(url, deadline) from None
+                    if isinstance(exc, requests.ConnectionError):
+                        raise
+                    raise self._translate(exc, url) from None
+                try:
+                    if not response.is_redirect:
+                        self._read_capped(response, deadline=deadline, expired=expired)
+                except BaseException:
+                    response.close()
+                    raise
         logger.debug("%s %s -> %s", prepared.method, self._safe_url(prepared.url), response.status_code)
         return response
+
+    def _exchange_deadline(self, url: str) -> float:
+        """When this exchange must be over: twice the timeout from now, and never past the scrape's deadline."""
+        now = time.monotonic()
+        if self.deadline is not None and now >= self.deadline:
+            raise ScrapeDeadlineError(
+                f"the scrape ran past its deadline (SCRAPE_SOFT_TIME_LIMIT): {self._safe_url(url)} not asked"
+            )
+        exchange = now + self.timeout * 2
+        return exchange if self.deadline is None else min(exchange, self.deadline)
+
+    @contextmanager
+    def _watchdog(self, deadline: float) -> Iterator[threading.Event]:
+        """Shut this client's sockets down when `deadline` passes: a blocked read then returns at once.
+
+        Timeouts bound each socket read, not their sum: a server sending its status line, headers or body one
+        byte at a time, each within the read timeout, would otherwise hold the worker for as long as it likes.
+        """
+        expired = threading.Event()
+
+        def fire() -> None:
+            expired.set()
+            for connection in list(self._adapter.connections):
+                for sock in (getattr(connection, "sock", None), connection.raw_sock):
+                    # OSError: already closed, or detached into its TLS socket.
+                    if sock is not None:
+                        with suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield expired
+        finally:
+            timer.cancel()
+
+    def _expired(self, url: str, deadline: float) -> HttpTimeoutError:
+        if self.deadline is not None and deadline >= self.deadline:
+            return ScrapeDeadlineError(
+                f"the scrape ran past its deadline (SCRAPE_SOFT_TIME_LIMIT) while {self._safe_url(url)} answered"
+            )
+        return HttpTimeoutError(
+            f"{self._safe_url(url)} did not send its whole answer (status, headers and body) within "
+            f"{self.timeout * 2:g} s"
+        )
 
     @contextmanager
     def _limited(self, host: str) -> Iterator[None]:
@@ -394,7 +469,7 @@ class HttpClient:
         with self.limiter.slot(host):
             yield
 
-    def _read_capped(self, response: requests.Response, *, deadline: float) -> None:
+    def _read_capped(self, response: requests.Response, *, deadline: float, expired: threading.Event) -> None:
         url = self._safe_url(response.url)
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
@@ -414,10 +489,14 @@ class HttpClient:
                         f"response from {url} is too large: more than {self.max_bytes} bytes"
                     )
                 if time.monotonic() > deadline:
-                    raise HttpTimeoutError(f"reading {url} took longer than {self.timeout * 2:g} s")
+                    raise self._expired(response.url, deadline)
                 chunks.append(chunk)
-        except (requests.RequestException, Urllib3Error) as exc:
+        except (requests.RequestException, Urllib3Error, OSError) as exc:
+            if expired.is_set():
+                raise self._expired(response.url, deadline) from None
             raise self._translate(exc, response.url) from None
+        if expired.is_set():  # the watchdog cut the body short: what was read is not the whole answer
+            raise self._expired(response.url, deadline)
         response._content = b"".join(chunks)
         response._content_consumed = True  # type: ignore[attr-defined]
 

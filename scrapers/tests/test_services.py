@@ -268,7 +268,7 @@ def test_the_circuit_breaker_backs_off_after_three_failures_in_a_row(ants):
 
 
 def test_a_success_closes_the_circuit_breaker(ants):
-    serve(ants, slots_payload(**{"101": ["2026-12-03T10:00"]}))
+    serve(ants, slots_payload(**{"101": ["2026-12-03T10:00"], "102": []}))
     source = ants_source(ants, consecutive_failures=7, last_error="HTTP 500")
 
     source_scrape(source_id=source.pk, now=NOW)

@@ -25,7 +25,13 @@ from urllib.parse import urlsplit
 from communes.geo import parse_coordinate
 from scrapers.connectors.ants.config import Config
 from scrapers.connectors.base import Connector, FetchResult, MeetingPointData, SlotData, in_window, paris
-from scrapers.fetching.errors import BlockedAddressError, ConnectorError, HttpError, HttpStatusError
+from scrapers.fetching.errors import (
+    BlockedAddressError,
+    ConnectorError,
+    HttpError,
+    HttpStatusError,
+    ScrapeDeadlineError,
+)
 from scrapers.fetching.http import JSON
 
 logger = logging.getLogger(__name__)
@@ -218,9 +224,14 @@ class AntsConnector(Connector):
         found: dict[tuple[str, dt.datetime, str], tuple[int, str]],
         errors: list[str],
     ) -> tuple[set[str], int]:
-        """Fetch one batch for every reason and people count; return the ids fully read and parse errors."""
+        """Fetch one batch for every reason and people count; return the ids fully read and parse errors.
+
+        A meeting point missing from every answer is not read: an editor answering `{}` knows nothing of it
+        (its slots must stay), which is not the same as an empty list (no slot).
+        """
         remaining = list(batch)
         incomplete: set[str] = set()
+        answered: set[str] = set()
         parse_errors = 0
         for reason in reasons:
             for documents in range(1, self.spec.max_documents + 1):
@@ -231,7 +242,10 @@ class AntsConnector(Connector):
                         f"got {type(payload).__name__}"
                     )
                 for mp in list(remaining):
-                    rows = payload.get(mp, [])
+                    if mp not in payload:
+                        continue
+                    answered.add(mp)
+                    rows = payload[mp]
                     if rows is None:
                         rows = []
                     if not isinstance(rows, list):
@@ -252,7 +266,10 @@ class AntsConnector(Connector):
                         people, old_url = found.get(key, (0, ""))
                         found[key] = (max(people, documents), old_url or url)
         dropped = set(batch) - set(remaining)
-        return set(remaining) - incomplete - dropped, parse_errors
+        unanswered = sorted(set(remaining) - answered)
+        if unanswered:
+            errors.append(f"{_ids(unanswered)}: missing from every answer, their slots kept")
+        return set(remaining) & answered - incomplete - dropped, parse_errors
 
     def _available_time_slots(
         self,
@@ -288,8 +305,9 @@ class AntsConnector(Connector):
                     fatal=exc.status in (401, 403),
                 ) from None
             except HttpError as exc:
-                # A refused address will be refused for every batch: stop at once.
-                fatal = isinstance(exc, BlockedAddressError)
+                # A refused address will be refused for every batch, and past the scrape's deadline no batch
+                # may be asked: stop at once.
+                fatal = isinstance(exc, BlockedAddressError | ScrapeDeadlineError)
                 raise _BatchFailed(
                     f"availableTimeSlots for {_ids(remaining)} failed: {exc}", fatal=fatal
                 ) from None

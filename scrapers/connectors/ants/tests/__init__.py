@@ -8,7 +8,7 @@ COMMON_CASE = CommonCase(
     method="GET",
     content_type="application/json",
     wrong_content_type="text/html",
-    body="{}",
+    body='{"92024": []}',
     config={"reasons": ["CNI"]},
     meeting_point_id="92024",
 )

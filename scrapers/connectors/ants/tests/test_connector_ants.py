@@ -213,12 +213,38 @@ def test_it_refuses_an_unknown_configured_reason(connector) -> None:
         connector(config={"reasons": ["PASSEPORT"]}).fetch_slots(["92024"], **DECEMBER)
 
 
-def test_an_empty_answer_covers_every_meeting_point_with_no_slot(httpserver: HTTPServer, connector) -> None:
-    httpserver.expect_request("/api/availableTimeSlots").respond_with_json({})
+def test_empty_lists_cover_every_meeting_point_with_no_slot(httpserver: HTTPServer, connector) -> None:
+    httpserver.expect_request("/api/availableTimeSlots").respond_with_json({mp: [] for mp in IDS})
 
     result = connector(config={"reasons": ["CNI"]}).fetch_slots(IDS, **DECEMBER)
 
     assert result.slots == []
+    assert result.covered == set(IDS)
+
+
+def test_meeting_points_missing_from_every_answer_are_not_covered(httpserver: HTTPServer, connector) -> None:
+    # An editor answering {} for 9 of 10 batches once gave a "success" run that deleted 90 % of the slots.
+    def handler(request: Request) -> Response:
+        ids = query(request)["meeting_point_ids"]
+        return json_response({mp: [] for mp in ids if mp == "92024"})
+
+    httpserver.expect_request("/api/availableTimeSlots").respond_with_handler(handler)
+
+    result = connector(config={"reasons": ["CNI", "PASSPORT"], "batch_size": 2}).fetch_slots(IDS, **DECEMBER)
+
+    assert result.covered == {"92024"}
+    assert any("missing from every answer, their slots kept" in error for error in result.errors)
+
+
+def test_a_meeting_point_in_one_answer_of_its_batch_is_covered(httpserver: HTTPServer, connector) -> None:
+    def handler(request: Request) -> Response:
+        ids = query(request)["meeting_point_ids"]
+        return json_response({mp: [] for mp in ids} if query(request)["reason"] == ["CNI"] else {})
+
+    httpserver.expect_request("/api/availableTimeSlots").respond_with_handler(handler)
+
+    result = connector(config={"reasons": ["CNI", "PASSPORT"]}).fetch_slots(IDS, **DECEMBER)
+
     assert result.covered == set(IDS)
 
 
