@@ -60,7 +60,8 @@ def demo_source_remove() -> int:
         )
     )
     only_demo = town_hall_ids - served_elsewhere
-    deleted, _ = Slot.objects.filter(town_hall_id__in=only_demo).delete()
+    # The demo's slots only: another source's slots of a town hall both follow stay.
+    deleted, _ = Slot.objects.filter(source__in=sources).delete()
     TownHall.objects.filter(pk__in=only_demo).update(online_booking=False, checked_at=None, stale_at=None)
     Source.objects.filter(pk__in=[s.pk for s in sources]).delete()
     return deleted

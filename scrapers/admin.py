@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from scrapers.connectors import CONNECTOR_KINDS, kind_config_problems, kind_options
 from scrapers.fetching.guard import url_problem
@@ -29,6 +30,7 @@ from scrapers.models import (
     Source,
     SourceHealth,
 )
+from scrapers.services import meeting_point_detach
 
 
 class TokenField(forms.CharField):
@@ -311,3 +313,27 @@ class MeetingPointAdmin(admin.ModelAdmin):
     list_select_related = ["source", "town_hall"]
     search_fields = ["external_id", "town_hall__name", "source__name"]
     raw_id_fields = ["town_hall"]
+    actions = ["detach"]
+
+    @admin.action(description=_("Détacher de leur mairie (chacun devient une mairie à part)"))
+    def detach(self, request: HttpRequest, queryset: QuerySet[MeetingPoint]) -> None:
+        detached = 0
+        for meeting_point in queryset.select_related("town_hall"):
+            if meeting_point.town_hall.meeting_points.count() < 2:
+                continue  # alone at its town hall already
+            town_hall = meeting_point_detach(meeting_point=meeting_point)
+            self.log_change(request, meeting_point, f"Detached to a town hall of its own (#{town_hall.pk})")
+            detached += 1
+        if detached:
+            self.message_user(
+                request,
+                _("%(count)d point(s) de rendez-vous détaché(s) : corrigez leur nouvelle mairie si besoin.")
+                % {"count": detached},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("Aucun point de rendez-vous ne partageait sa mairie avec un autre."),
+                messages.WARNING,
+            )

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from communes.geo import parse_point
@@ -27,6 +29,7 @@ from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, we
 from scrapers.fetching.errors import redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Slot, TownHall
+from slots.places import PlaceData, candidates_for, same_place_among
 from slots.reasons import REASONS
 
 logger = logging.getLogger(__name__)
@@ -115,12 +118,15 @@ def source_ingest(
             }
             covered = set(covered_of.values())
             rows, invalid = _slot_rows(result.slots, town_hall_of=covered_of, now=now)
-            counts = slots_replace(town_hall_ids=covered, rows=rows, now=now)
+            counts = slots_replace(source_id=source.pk, town_hall_ids=covered, rows=rows, now=now)
             problem = _removal_problem(source=source, run=run, counts=counts)
             if problem:
                 raise _Suspicious(problem)
+            # Another source may follow these town halls too: their data is as fresh as the freshest source.
+            stale_at = now + STALE_AFTER_INTERVALS * source.interval
             TownHall.objects.filter(pk__in=covered).update(
-                checked_at=now, stale_at=now + STALE_AFTER_INTERVALS * source.interval
+                checked_at=now,
+                stale_at=Case(When(stale_at__gt=stale_at, then=F("stale_at")), default=Value(stale_at)),
             )
             run.status = ScrapeRun.Status.SUCCESS
             run.town_halls = len(covered)
@@ -247,9 +253,11 @@ def _slot_rows(
     return rows, invalid
 
 
-def slots_replace(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime) -> SlotCounts:
-    """Make the future slots of these town halls exactly `rows`: insert new ones, refresh kept ones, delete
-    the rest (past slots of these town halls included).
+def slots_replace(
+    *, source_id: int, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime
+) -> SlotCounts:
+    """Make this source's future slots of these town halls exactly `rows`: insert new ones, refresh kept
+    ones, delete the rest (past slots included). Other sources' slots of the same town halls are untouched.
 
     Rows are (town hall id, aware start, reason, people_max, booking_url), for these town halls only; rows
     starting at or before `now` are skipped; duplicates are merged (unknown capacity wins, else the
@@ -259,12 +267,12 @@ def slots_replace(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datet
     if not town_hall_ids:
         return SlotCounts(0, 0, 0)
     if connection.vendor == "postgresql":
-        return _slots_replace_postgresql(town_hall_ids=town_hall_ids, rows=rows, now=now)
-    return _slots_replace_portable(town_hall_ids=town_hall_ids, rows=rows, now=now)
+        return _slots_replace_postgresql(source_id=source_id, town_hall_ids=town_hall_ids, rows=rows, now=now)
+    return _slots_replace_portable(source_id=source_id, town_hall_ids=town_hall_ids, rows=rows, now=now)
 
 
 def _slots_replace_postgresql(
-    *, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime
+    *, source_id: int, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime
 ) -> SlotCounts:
     slot_table = connection.ops.quote_name(Slot._meta.db_table)
     url_max = Slot._meta.get_field("booking_url").max_length
@@ -293,8 +301,8 @@ def _slots_replace_postgresql(
             f"""
             WITH upserted AS (
                 INSERT INTO {slot_table} AS s
-                    (town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen)
-                SELECT town_hall_id, starts_at, reason,
+                    (source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen)
+                SELECT %s, town_hall_id, starts_at, reason,
                        CASE WHEN bool_or(people_max IS NULL) THEN NULL ELSE max(people_max) END,
                        coalesce(max(booking_url) FILTER (WHERE length(booking_url) <= %s), ''),
                        %s, %s
@@ -302,7 +310,7 @@ def _slots_replace_postgresql(
                 WHERE starts_at > %s
                 GROUP BY town_hall_id, starts_at, reason
                 ORDER BY town_hall_id, starts_at, reason
-                ON CONFLICT (town_hall_id, starts_at, reason) DO UPDATE
+                ON CONFLICT (source_id, town_hall_id, starts_at, reason) DO UPDATE
                     SET last_seen = EXCLUDED.last_seen,
                         people_max = EXCLUDED.people_max,
                         booking_url = EXCLUDED.booking_url
@@ -310,14 +318,14 @@ def _slots_replace_postgresql(
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
             """,
-            [url_max, now, now, now],
+            [source_id, url_max, now, now, now],
         )
         new, kept = cursor.fetchone()
         cursor.execute(
             f"""
             WITH deleted AS (
                 DELETE FROM {slot_table} AS s
-                WHERE s.town_hall_id = ANY(%s)
+                WHERE s.source_id = %s AND s.town_hall_id = ANY(%s)
                   AND NOT EXISTS (
                       SELECT 1 FROM {temp} AS t
                       WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at
@@ -327,14 +335,16 @@ def _slots_replace_postgresql(
             )
             SELECT count(*), count(*) FILTER (WHERE starts_at > %s) FROM deleted
             """,
-            [sorted(town_hall_ids), now, now],
+            [source_id, sorted(town_hall_ids), now, now],
         )
         removed, removed_upcoming = cursor.fetchone()
         cursor.execute(f"DROP TABLE {temp}")
     return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming)
 
 
-def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime) -> SlotCounts:
+def _slots_replace_portable(
+    *, source_id: int, town_hall_ids: set[int], rows: list[SlotRow], now: dt.datetime
+) -> SlotCounts:
     url_max = Slot._meta.get_field("booking_url").max_length
     merged: dict[SlotKey, tuple[int | None, str]] = {}
     for town_hall_id, starts_at, reason, people_max, url in rows:
@@ -352,9 +362,9 @@ def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now
 
     existing: dict[SlotKey, int] = {}
     for ids in _chunks(sorted(town_hall_ids), 500):
-        for pk, town_hall_id, starts_at, reason in Slot.objects.filter(town_hall_id__in=ids).values_list(
-            "pk", *_SLOT_KEY_FIELDS
-        ):
+        for pk, town_hall_id, starts_at, reason in Slot.objects.filter(
+            source_id=source_id, town_hall_id__in=ids
+        ).values_list("pk", *_SLOT_KEY_FIELDS):
             existing[(town_hall_id, starts_at, reason)] = pk
     kept = sum(1 for key in merged if key in existing)
     removed_keys = [key for key in existing if key not in merged]
@@ -362,6 +372,7 @@ def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now
     removed_upcoming = sum(1 for _, starts_at, _ in removed_keys if starts_at > now)
     objects = [
         Slot(
+            source_id=source_id,
             town_hall_id=town_hall_id,
             starts_at=starts_at,
             reason=reason,
@@ -376,7 +387,7 @@ def _slots_replace_portable(*, town_hall_ids: set[int], rows: list[SlotRow], now
         objects,
         batch_size=BATCH_SIZE,
         update_conflicts=True,
-        unique_fields=["town_hall", "starts_at", "reason"],
+        unique_fields=["source", "town_hall", "starts_at", "reason"],
         update_fields=["last_seen", "booking_url", "people_max"],
     )
     for ids in _chunks(removed_ids, 500):
@@ -458,22 +469,68 @@ def meeting_points_upsert(
     MeetingPoint.objects.filter(pk__in=[mp.pk for mp in existing.values()]).update(last_seen=now)
 
     new_ids = [external_id for external_id in by_id if external_id not in existing]
-    new_town_halls = []
+    places = {}
     for external_id in new_ids:
         data, values = by_id[external_id]
-        values = {**values, "name": values["name"] or (data.city or "").strip()[:255] or f"#{external_id}"}
-        new_town_halls.append(TownHall(**values, commune=_commune_of(data), online_booking=True, active=True))
-    TownHall.objects.bulk_create(new_town_halls, batch_size=BATCH_SIZE)
+        commune = _commune_of(data)
+        places[external_id] = (
+            commune,
+            PlaceData(
+                commune_id=commune.pk if commune else None,
+                postcode=str(values["postcode"]),
+                name=str(values["name"]),
+                address=str(values["address"]),
+                point=None if values["lat"] is None else (values["lat"], values["lon"]),
+            ),
+        )
+    # A meeting point another source already brought in is that town hall, not a second one. Sources
+    # discovering the same new place at once (all of them, on a first deployment) would each create it:
+    # its area is locked until this transaction ends, so the second one finds what the first created.
+    _places_lock(place for _, place in places.values())
+    known = candidates_for(place for _, place in places.values())
+    town_hall_of_new: dict[str, TownHall] = {}
+    created: list[TownHall] = []
+    for external_id in new_ids:
+        data, values = by_id[external_id]
+        commune, place = places[external_id]
+        match = same_place_among(place, known)
+        if match is None:
+            name = values["name"] or (data.city or "").strip()[:255] or f"#{external_id}"
+            match = TownHall(**{**values, "name": name}, commune=commune, online_booking=True, active=True)
+            created.append(match)
+        town_hall_of_new[external_id] = match
+    TownHall.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    linked = [th.pk for th in town_hall_of_new.values() if th not in created]
+    TownHall.objects.filter(pk__in=linked, online_booking=False).update(online_booking=True, updated_at=now)
     MeetingPoint.objects.bulk_create(
         [
             MeetingPoint(source=source, external_id=external_id, town_hall=town_hall, last_seen=now)
-            for external_id, town_hall in zip(new_ids, new_town_halls, strict=True)
+            for external_id, town_hall in town_hall_of_new.items()
         ],
         batch_size=BATCH_SIZE,
     )
     mapping = {external_id: mp.town_hall_id for external_id, mp in existing.items()}
-    mapping.update({external_id: th.pk for external_id, th in zip(new_ids, new_town_halls, strict=True)})
+    mapping.update({external_id: town_hall.pk for external_id, town_hall in town_hall_of_new.items()})
     return UpsertResult(town_hall_of=mapping, rejected=rejected)
+
+
+def _places_lock(places: Iterable[PlaceData]) -> None:
+    """Take PostgreSQL's transaction-level advisory locks on the communes and postcodes of `places` (in one
+    order, so that two transactions never wait for each other); elsewhere writes are serialised anyway."""
+    if connection.vendor != "postgresql":
+        return
+    keys = set()
+    for place in places:
+        if place.commune_id is not None:
+            keys.add(zlib.crc32(f"town-hall-commune:{place.commune_id}".encode()))
+        if place.postcode:
+            keys.add(zlib.crc32(f"town-hall-postcode:{place.postcode}".encode()))
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key",
+                [sorted(keys)],
+            )
 
 
 def _town_hall_values(data: MeetingPointData) -> dict[str, object]:

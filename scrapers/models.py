@@ -137,7 +137,7 @@ class SourceQuerySet(models.QuerySet["Source"]):
 
     def with_counts(self, now: dt.datetime | None = None) -> SourceQuerySet:
         """Annotate `town_halls_total` (distinct town halls of its meeting points) and `slots_total`
-        (their upcoming slots), in subqueries: one query however many sources."""
+        (the upcoming slots it offers), in subqueries: one query however many sources."""
         from slots.models import Slot
 
         town_halls = (
@@ -147,11 +147,7 @@ class SourceQuerySet(models.QuerySet["Source"]):
         )
         slots = (
             Slot.objects.upcoming(now)
-            .filter(
-                town_hall_id__in=MeetingPoint.objects.filter(
-                    source_id=models.OuterRef(models.OuterRef("pk"))
-                ).values("town_hall_id")
-            )
+            .filter(source_id=models.OuterRef("pk"))
             .order_by()
             .values(n=_Count("pk"))
         )

@@ -28,7 +28,7 @@ from scrapers.models import (
     ScrapeRun,
     Source,
 )
-from slots.models import Slot
+from slots.models import Slot, TownHall
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +237,36 @@ def runs_interrupted_close(*, now: dt.datetime | None = None) -> int:
         finished_at=now,
         error="Interrupted: the worker stopped (killed, or lost the database) before recording the outcome",
     )
+
+
+@transaction.atomic
+def meeting_point_detach(*, meeting_point: MeetingPoint) -> TownHall:
+    """Give a meeting point a town hall of its own (an admin found it was matched to the wrong place).
+
+    The new town hall starts from the current one's details (an admin then corrects them), and takes this
+    source's slots of the meeting point's town hall with it; the other sources' slots stay where they were.
+    Discovery never moves it back: only new meeting points are matched to known town halls.
+    """
+    current = meeting_point.town_hall
+    detached = TownHall.objects.create(
+        name=current.name,
+        address=current.address,
+        postcode=current.postcode,
+        commune=current.commune,
+        lat=current.lat,
+        lon=current.lon,
+        phone=current.phone,
+        website=current.website,
+        booking_url=current.booking_url,
+        online_booking=True,
+        active=current.active,
+        checked_at=current.checked_at,
+        stale_at=current.stale_at,
+    )
+    Slot.objects.filter(town_hall=current, source_id=meeting_point.source_id).update(town_hall=detached)
+    MeetingPoint.objects.filter(pk=meeting_point.pk).update(town_hall=detached)
+    meeting_point.town_hall = detached
+    return detached
 
 
 def backoff_delay(*, interval: dt.timedelta, failures: int) -> dt.timedelta:

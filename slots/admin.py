@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from slots.models import Slot, TownHall
+from slots.services import town_halls_merge
 
 
 class TownHallForm(forms.ModelForm):
@@ -41,6 +43,7 @@ class TownHallForm(forms.ModelForm):
 @admin.register(TownHall)
 class TownHallAdmin(admin.ModelAdmin):
     form = TownHallForm
+    actions = ["merge"]
     list_display = (
         "name",
         "commune",
@@ -99,13 +102,36 @@ class TownHallAdmin(admin.ModelAdmin):
     def is_stale_now(self, town_hall: TownHall) -> bool | None:
         return None if town_hall.stale_at is None else town_hall.is_stale()
 
+    @admin.action(description=_("Fusionner les mairies sélectionnées (une seule et même mairie)"))
+    def merge(self, request: HttpRequest, queryset: QuerySet[TownHall]) -> None:
+        town_halls = list(queryset.order_by("pk"))
+        if len(town_halls) < 2:
+            self.message_user(request, _("Sélectionnez au moins deux mairies à fusionner."), messages.WARNING)
+            return
+        # The oldest one is kept: its page address (and any link to it) stays valid.
+        keep, others = town_halls[0], town_halls[1:]
+        names = ", ".join(f"« {other.name} » (n° {other.pk})" for other in others)
+        kept = town_halls_merge(keep=keep, others=others)
+        self.log_change(
+            request, kept, f"Merged town halls {', '.join(str(o.pk) for o in others)} into this one"
+        )
+        self.message_user(
+            request,
+            _(
+                "%(others)s fusionnée(s) dans « %(name)s » (n° %(pk)s) : points de rendez-vous, créneaux et "
+                "corrections conservés."
+            )
+            % {"others": names, "name": kept.name, "pk": kept.pk},
+            messages.SUCCESS,
+        )
+
 
 @admin.register(Slot)
 class SlotAdmin(admin.ModelAdmin):
-    list_display = ("town_hall", "starts_at", "reason", "people_max", "first_seen", "last_seen")
-    list_filter = ("reason",)
+    list_display = ("town_hall", "starts_at", "reason", "people_max", "source", "first_seen", "last_seen")
+    list_filter = ("reason", "source")
     date_hierarchy = "starts_at"
-    raw_id_fields = ("town_hall",)
-    list_select_related = ("town_hall",)
+    raw_id_fields = ("town_hall", "source")
+    list_select_related = ("town_hall", "source")
     search_fields = ("town_hall__name", "town_hall__postcode")
     readonly_fields = ("first_seen", "last_seen")

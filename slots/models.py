@@ -122,12 +122,16 @@ class SlotQuerySet(models.QuerySet["Slot"]):
 
 
 class Slot(models.Model):
-    """A free appointment for one reason at one town hall.
+    """A free appointment for one reason at one town hall, as one source offers it.
 
     A slot offered for several reasons is stored once per reason, because booking editors give a
-    different booking link (and sometimes different availability) for each.
+    different booking link (and sometimes different availability) for each. Two sources following the same
+    town hall each keep their own rows (a run replaces only its source's): pages count a start and reason
+    once whatever the number of sources offering it.
     """
 
+    # By name, not import: slots sits below scrapers, yet a source's slots must go with it.
+    source = models.ForeignKey("scrapers.Source", on_delete=models.CASCADE, related_name="slots")
     town_hall = models.ForeignKey(TownHall, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField()
     reason = models.CharField(max_length=12, choices=Reason.choices)
@@ -144,7 +148,7 @@ class Slot(models.Model):
         ordering = ["starts_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["town_hall", "starts_at", "reason"], name="slot_unique_per_reason"
+                fields=["source", "town_hall", "starts_at", "reason"], name="slot_unique_per_source"
             )
         ]
         indexes = [

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -116,8 +116,15 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
     end = paris_day_start(timezone.localdate(now) + dt.timedelta(days=TOWN_HALL_DAYS + 1))
 
     upcoming = Slot.objects.filter(town_hall=town_hall).upcoming(now).between(None, end)
-    slots = list(upcoming.for_reason(reason).only("starts_at", "booking_url")[: TOWN_HALL_MAX_SLOTS + 1])
-    counts = dict(upcoming.order_by().values_list("reason").annotate(n=Count("pk")))
+    # One entry per start, however many sources offer it (a booking link among theirs).
+    slots = [
+        BookableSlot(row["starts_at"], row["booking_url"])
+        for row in upcoming.for_reason(reason)
+        .values("starts_at")
+        .annotate(booking_url=Max("booking_url"))
+        .order_by("starts_at")[: TOWN_HALL_MAX_SLOTS + 1]
+    ]
+    counts = dict(upcoming.order_by().values_list("reason").annotate(n=Count("starts_at", distinct=True)))
 
     alternatives = [
         result
@@ -306,7 +313,7 @@ def _reason_tabs(selected: str, counts: dict[str, int] | None) -> list[ReasonTab
     ]
 
 
-def _slot_days(slots: list[Slot], *, default_url: str) -> list[SlotDay]:
+def _slot_days(slots: list[BookableSlot], *, default_url: str) -> list[SlotDay]:
     """Slots grouped by Paris day, each with the link where it is booked."""
     bookable = [BookableSlot(slot.starts_at, slot.booking_url or default_url) for slot in slots]
     return [

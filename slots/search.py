@@ -134,11 +134,12 @@ def town_halls_search(
     matching = _matching_slots(
         reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
     )
+    # A start offered by two sources following the town hall is one slot for the citizen.
     count = (
         matching.filter(town_hall=OuterRef("pk"))
         .order_by()
         .values("town_hall")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("starts_at", distinct=True))
         .values("n")
     )
 
@@ -208,7 +209,7 @@ def _with_day_strip(
         .annotate(day=TruncDate("starts_at", tzinfo=timezone.get_default_timezone()))
         .order_by()
         .values("town_hall_id", "day")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("starts_at", distinct=True))
     )
     counts = {(row["town_hall_id"], row["day"]): row["count"] for row in rows}
     return [

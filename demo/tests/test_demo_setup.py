@@ -86,7 +86,8 @@ def test_setup_demo_with_demo_off_removes_the_demo_source_and_its_slots() -> Non
     serve(demo, shared, "38185")
     serve(real, shared, "grenoble")
     make_slot(only_demo, soon())
-    kept = make_slot(shared, soon())
+    make_slot(shared, soon(), source=demo)  # the demo's own slot at a town hall another source follows too
+    kept = make_slot(shared, soon(), source=real)
 
     with override_settings(DEMO=False):
         output = setup_demo()

@@ -50,9 +50,9 @@ def test_it_exposes_runs_sources_slots_and_town_halls_from_localhost(client) -> 
     fresh = make_town_hall(stale_at=now + dt.timedelta(minutes=10))
     make_town_hall(stale_at=now - dt.timedelta(minutes=1))
     make_town_hall(online_booking=False)
-    make_slot(fresh, now + dt.timedelta(days=3), reason="CNI")
-    make_slot(fresh, now + dt.timedelta(days=4), reason="CNI")
-    make_slot(fresh, now - dt.timedelta(days=1), reason="CNI")
+    make_slot(fresh, now + dt.timedelta(days=3), reason="CNI", source=ants)
+    make_slot(fresh, now + dt.timedelta(days=4), reason="CNI", source=ants)
+    make_slot(fresh, now - dt.timedelta(days=1), reason="CNI", source=ants)
 
     response = client.get("/metrics")
 

@@ -124,7 +124,9 @@ def test_it_counts_new_kept_and_removed_slots_and_updates_changed_links():
 def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(replace):
     if replace is _slots_replace_postgresql and connection.vendor != "postgresql":
         pytest.skip("the PostgreSQL path needs PostgreSQL")
+    source = make_source()
     town_hall = make_town_hall()
+    make_meeting_point(source, "A", town_hall)
     make_slot(town_hall, paris(2026, 12, 3, 10), first_seen=NOW - dt.timedelta(days=1))
     make_slot(town_hall, paris(2026, 12, 3, 11))
     make_slot(town_hall, NOW - dt.timedelta(hours=1))  # started already: goes too
@@ -138,7 +140,7 @@ def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(r
     ]
 
     with transaction.atomic():
-        counts = replace(town_hall_ids={town_hall.pk}, rows=rows, now=NOW)
+        counts = replace(source_id=source.pk, town_hall_ids={town_hall.pk}, rows=rows, now=NOW)
 
     assert (counts.new, counts.kept, counts.removed) == (2, 1, 2)
     slots = {(s.starts_at, s.reason): s for s in town_hall.slots.all()}

@@ -39,9 +39,24 @@ def make_town_hall(**overrides: Any) -> TownHall:
 
 
 def make_slot(town_hall: TownHall, starts_at: dt.datetime, **overrides: Any) -> Slot:
+    """A slot of `source` (default: the source following the town hall, else a test source)."""
     defaults: dict[str, Any] = {
         "reason": Reason.PASSPORT,
         "booking_url": f"https://rdv.example.fr/{town_hall.pk}/{starts_at:%Y%m%d%H%M}",
     }
     defaults.update(overrides)
+    if "source" not in defaults and "source_id" not in defaults:
+        defaults["source"] = _source_of(town_hall)
     return Slot.objects.create(town_hall=town_hall, starts_at=starts_at, **defaults)
+
+
+def _source_of(town_hall: TownHall) -> Any:
+    # Through the model's relations, not an import: slots sits below scrapers.
+    meeting_point = town_hall.meeting_points.select_related("source").order_by("pk").first()
+    if meeting_point is not None:
+        return meeting_point.source
+    source_model = Slot._meta.get_field("source").related_model
+    source, _ = source_model.objects.get_or_create(
+        name="Source des tests", defaults={"kind": "csv", "base_url": "https://donnees.example/creneaux.csv"}
+    )
+    return source

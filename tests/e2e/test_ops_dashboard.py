@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery staple"
 def operations(transactional_db) -> dict[str, Source]:
     now = timezone.now()
     get_user_model().objects.create_superuser("ops", "ops@example.org", PASSWORD)
-    cache.set(WORKERS_KEY, ["celery@worker-1", "celery@worker-2"], timeout=300)
+    cache.set(WORKERS_KEY, {"names": ["celery@worker-1", "celery@worker-2"], "stuck": []}, timeout=300)
     heartbeat_task.apply()
     healthy = make_source(name="ANTS — éditeur national", last_success_at=now - dt.timedelta(minutes=2))
     failing = make_source(
