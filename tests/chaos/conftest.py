@@ -126,6 +126,8 @@ class AntsServer:
     def __init__(self) -> None:
         self.meeting_points: list[dict[str, object]] = []
         self.slots: dict[str, list[dict[str, object]]] = {}
+        self.left_out: set[str] = set()  # answered as if the editor did not know them: no key at all
+        self.failing: set[str] = set()  # a request asking for one of these answers HTTP 500
         self.slot_requested = threading.Event()
         self._released = threading.Event()
         self._released.set()
@@ -170,7 +172,10 @@ class AntsServer:
                     # Bounded: a test that forgets to release still ends.
                     ants._released.wait(timeout=60)
                     ids = parse_qs(url.query).get("meeting_point_ids", [])
-                    payload = {mp: ants.slots.get(mp, []) for mp in ids}
+                    if ants.failing.intersection(ids):
+                        self.send_error(500)
+                        return
+                    payload = {mp: ants.slots.get(mp, []) for mp in ids if mp not in ants.left_out}
                 else:
                     self.send_error(404)
                     return
