@@ -31,20 +31,7 @@ def local_times(town_hall: TownHall) -> set[dt.time]:
     }
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        pytest.param(
-            "empty",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the ants connector still covers a meeting point its answers leave out (issue 9, item 4); "
-                "the suspicious-removal rule then keeps every old slot but refreshes none",
-            ),
-        ),
-        "failed",
-    ],
-)
+@pytest.mark.parametrize("answer", ["empty", "failed"])
 def test_meeting_points_left_out_of_the_answer_keep_their_slots(answer, ants_server):
     day = timezone.localdate() + dt.timedelta(days=3)
     # One meeting point per batch: ten batches, each town hall with three slots from the last good run.
@@ -129,8 +116,8 @@ def test_poison_meeting_points_and_links_are_skipped_and_the_rest_is_stored(ants
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the ants connector reads a year-1 datetime with an offset and fails the whole fetch with "
-    "OverflowError, and drops the others unnoticed (issue 9, item 3)",
+    reason="the ants connector converts a year-1 datetime with an offset to Paris time (in_window) before "
+    "any year check: OverflowError fails the whole fetch (issue 9, item 3)",
 )
 def test_slots_in_years_1_and_9999_are_parse_errors_and_the_rest_is_stored(ants_server):
     day = timezone.localdate() + dt.timedelta(days=3)
