@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 
 from communes.geo import parse_coordinate
 from scrapers.connectors.ants.config import Config
-from scrapers.connectors.base import Connector, FetchResult, MeetingPointData, SlotData, in_window, paris
+from scrapers.connectors.base import (
+    SLOT_YEARS,
+    Connector,
+    FetchResult,
+    MeetingPointData,
+    SlotData,
+    in_window,
+    paris,
+)
 from scrapers.fetching.errors import (
     BlockedAddressError,
     ConnectorError,
@@ -73,6 +81,9 @@ def parse_ants_datetime(value: Any) -> dt.datetime:
         raise ValueError(f"unrecognised datetime {value[:40]!r}")
     time_part = match["time"] if len(match["time"]) == 8 else match["time"] + ":00"
     naive = dt.datetime.fromisoformat(f"{match['date']}T{time_part}")
+    if naive.year not in SLOT_YEARS:
+        # Year 1 or 9999 is a source's bug, and with an offset it cannot even be converted to Paris time.
+        raise ValueError(f"year {naive.year} out of range in {value[:40]!r}")
     tz = match["tz"]
     if tz is None or tz == "Z":
         return paris(naive)
