@@ -480,4 +480,7 @@ def parse_iso_datetime(value: Any) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"unrecognised datetime {value[:40]!r}") from None
+    if parsed.year not in SLOT_YEARS:
+        # Year 1 or 9999 is a source's bug, and with an offset it cannot even be converted to Paris time.
+        raise ValueError(f"year {parsed.year} out of range in {value[:40]!r}")
     return parsed if parsed.tzinfo else paris(parsed)

@@ -71,6 +71,42 @@ def iso_texts(value: dt.datetime) -> st.SearchStrategy[str]:
     return st.sampled_from(ways).map(lambda way: value.isoformat(sep=way[0], timespec=way[1]))
 
 
+# (text, value) of a readable ISO 8601 datetime: naive (Paris time), Z (UTC) or with an exact offset.
+iso_datetimes = st.builds(
+    lambda value, text_of, zone: (
+        text_of(value) + zone[0],
+        value.replace(tzinfo=zone[1]) if zone[1] else value,
+    ),
+    slot_minutes,
+    st.sampled_from(
+        [
+            lambda value: value.isoformat(timespec="minutes"),
+            lambda value: value.isoformat(sep=" "),
+            lambda value: value.isoformat(timespec="microseconds"),
+        ]
+    ),
+    st.sampled_from(
+        [
+            ("", None),
+            ("Z", dt.UTC),
+            ("+01:00", dt.timezone(dt.timedelta(hours=1))),
+            ("-03:30", dt.timezone(-dt.timedelta(hours=3, minutes=30))),
+        ]
+    ),
+)
+# Texts that are no slot's datetime: junk, a date alone, a year out of range (with an offset, not convertible).
+bad_datetime_texts = st.one_of(
+    st.sampled_from(
+        ["", " ", "2026-12-01", "01/12/2026 09:00", "9h00", "2026-13-01T09:00", "2026-12-01T25:00"]
+    ),
+    st.text(max_size=20).filter(lambda text: not text.strip()[:1].isdigit()),
+    st.builds(
+        lambda value, tz: value.isoformat() + tz,
+        naive_minutes.filter(lambda value: value.year not in SLOT_YEARS),
+        st.sampled_from(["Z", "+23:00", "-23:59", ""]),
+    ),
+)
+
 # Links a source may give: web links, and what must never reach a citizen's href.
 urls = st.one_of(
     st.just(""),
