@@ -20,7 +20,14 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, paris
+from scrapers.connectors.base import (
+    SLOT_YEARS,
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    in_window,
+    paris,
+)
 from scrapers.connectors.rendezvousonline.config import Config
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import JSON
@@ -126,6 +133,9 @@ def _read_week(payload: dict[str, Any]) -> tuple[dt.date | None, list[dt.datetim
         try:
             day = dt.date.fromisoformat(str(value.get("date")))
         except ValueError:
+            errors += 1
+            continue
+        if day.year not in SLOT_YEARS:  # a source's bug; the next week after 9999-12-31 would overflow
             errors += 1
             continue
         last_day = max(last_day, day) if last_day else day
