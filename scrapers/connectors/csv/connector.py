@@ -106,7 +106,11 @@ def _rows(text: str, *, where: str) -> csv.DictReader[str]:
         raise ConnectorError(f"{where} is empty: a header row is expected ({','.join(KNOWN_COLUMNS)})")
     delimiter = ";" if header.count(";") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    fieldnames = [name.strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        header_names = reader.fieldnames or []
+    except csv.Error as exc:  # the header row is read here, under the same strict rules as the others
+        raise ConnectorError(f"{where} is not a readable CSV file (header row): {exc}") from None
+    fieldnames = [name.strip().lower() for name in header_names]
     reader.fieldnames = fieldnames
     missing = [column for column in REQUIRED_COLUMNS if column not in fieldnames]
     if missing:
