@@ -15,7 +15,15 @@ from typing import Any
 
 import icalendar
 
-from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, paris, web_url
+from scrapers.connectors.base import (
+    SLOT_YEARS,
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    in_window,
+    paris,
+    web_url,
+)
 from scrapers.connectors.ics.config import Config
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import CALENDAR
@@ -89,4 +97,7 @@ def _start(event: Any) -> dt.datetime:
         raise ValueError(f"unreadable DTSTART: {exc}") from None
     if not isinstance(value, dt.datetime):
         raise ValueError("DTSTART is a date, not a time")
+    if value.year not in SLOT_YEARS:
+        # Year 1 or 9999 is a feed's bug, and in UTC or a zone it cannot even be converted to Paris time.
+        raise ValueError(f"DTSTART in year {value.year}")
     return value if value.tzinfo else paris(value)
