@@ -18,6 +18,7 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from scrapers.connectors.base import (
+    SLOT_YEARS,
     FetchResult,
     SlotData,
     TownHallConnector,
@@ -141,13 +142,17 @@ def parse_datetime(text: str, *, date_format: str, pattern: re.Pattern[str] | No
         match = pattern.search(text)
         if not match:
             raise ValueError("datetime_pattern does not match")
-        text = match.group(1) if match.groups() else match.group(0)
+        # An optional first group may match nothing: then there is no datetime to read.
+        text = (match.group(1) if match.groups() else match.group(0)) or ""
     if not date_format:
         return parse_iso_datetime(text)
     if any(directive in date_format for directive in ("%B", "%b", "%A", "%a")):
         text = _FIRST_OF_MONTH.sub("1", text)
         text = _FRENCH_WORD.sub(lambda m: _FRENCH_NAMES[m.group(1).lower()], text)
     parsed = dt.datetime.strptime(text, date_format)
+    if parsed.year not in SLOT_YEARS:
+        # Year 1 or 9999 is a page's bug, and with %z it cannot even be converted to Paris time.
+        raise ValueError(f"year {parsed.year} out of range")
     return parsed if parsed.tzinfo else paris(parsed)
 
 
@@ -158,5 +163,8 @@ def _link(element: Tag, link_selector: str, *, base: str) -> str:
     href = str(target.get("href") or "").strip()
     if not href:
         return ""
-    url = urljoin(base, href)
+    try:
+        url = urljoin(base, href)
+    except ValueError:  # an unbalanced IPv6 bracket: no link
+        return ""
     return url if url.startswith(("https://", "http://")) else ""
