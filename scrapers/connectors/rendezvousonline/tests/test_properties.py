@@ -57,7 +57,7 @@ bad_entries = st.one_of(
     json_values.filter(lambda value: not isinstance(value, dict)),
     st.builds(
         lambda date: {"date": date, "availabilities": []},
-        st.sampled_from(["", "2026-02-30", "12/01/2026", None, 20261201])
+        st.sampled_from(["", "2026-02-30", "12/01/2026", None, 2026.5, "demain"])
         | naive_minutes.filter(lambda v: v.year not in range(2000, 2200)).map(lambda v: v.date().isoformat()),
     ),
 )
