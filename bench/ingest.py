@@ -32,9 +32,10 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, cpu_seconds, database_create, database_url_for, environment_configure, ingest_once
+
 BENCH_DATABASE = "rdvpasseport_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 INGEST_TARGET = 0.25
@@ -45,41 +46,7 @@ CYCLE_TARGET_SECONDS = 60.0
 
 
 def bench_database_url() -> str:
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit
-    base = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/rdvpasseport")
-    if not base.scheme.startswith("postgres"):
-        sys.exit(f"The benchmark needs PostgreSQL; DATABASE_URL is {base.scheme}://...")
-    return urlunparse(base._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def database_create(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"Created the bench database {name}.")
-
-
-def environment_configure(*, database_url: str, redis_url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="rdvpasseport.settings.base",
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url,
-        # DEBUG off: Django would otherwise keep every query in memory, which no production worker does.
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-used-for-anything-else",
-        LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
-        LOG_FORMAT="plain",
-        SENTRY_DSN="",
-    )
-    sys.path.insert(0, str(ROOT))
+    return database_url_for(BENCH_DATABASE, explicit_variable="BENCH_DATABASE_URL")
 
 
 def tables_empty() -> None:
@@ -139,21 +106,6 @@ def slots_generate(meeting_point_ids: list[str], per_town_hall: int, *, shift: i
                 )
             )
     return slots
-
-
-def ingest_once(source: Any, slots: list, meeting_point_ids: list[str]) -> tuple[float, Any]:
-    from scrapers.connectors.base import FetchResult
-    from scrapers.ingest import source_ingest
-    from scrapers.models import ScrapeRun
-
-    result = FetchResult(slots=slots, covered=set(meeting_point_ids), errors=[])
-    run = ScrapeRun.objects.create(source=source)
-    started = time.perf_counter()
-    source_ingest(source=source, meeting_points=None, result=result, run=run)
-    elapsed = time.perf_counter() - started
-    if run.status != ScrapeRun.Status.SUCCESS:
-        raise SystemExit(f"ingestion did not succeed: {run.status} {run.error}")
-    return elapsed, run
 
 
 def copy_once(rows: list[tuple]) -> float:
@@ -374,12 +326,6 @@ def worker_stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cycle_run(*, count: int, timeout: float, worker_pids: list[int]) -> tuple[float, dict[str, int]]:
