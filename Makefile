@@ -79,8 +79,10 @@ audit: install
 test: install lint migrations-check audit services-check e2e-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
+# Then a soak of the web server: SOAK_SECONDS (default 600) of 20 clients, zero 5xx and flat memory expected.
 bench: install services-check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/soak.py
 
 # Refresh the vendored front-end libraries from the npm registry (the result is committed under static/vendor).
 vendor:
