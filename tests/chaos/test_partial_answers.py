@@ -114,11 +114,6 @@ def test_poison_meeting_points_and_links_are_skipped_and_the_rest_is_stored(ants
     assert "Mairie de Nul" in page.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ants connector converts a year-1 datetime with an offset to Paris time (in_window) before "
-    "any year check: OverflowError fails the whole fetch (issue 9, item 3)",
-)
 def test_slots_in_years_1_and_9999_are_parse_errors_and_the_rest_is_stored(ants_server):
     day = timezone.localdate() + dt.timedelta(days=3)
     ants_server.meeting_points = [
