@@ -459,6 +459,33 @@ class TownHallConnector(Connector):
         town_hall = self.town_halls()[0]
         return town_hall if town_hall.external_id in {str(i) for i in meeting_point_ids} else None
 
+    def _finish_town_hall(
+        self,
+        counters: tuple[int, int],
+        *,
+        town_hall: MeetingPointData,
+        slots: Iterable[SlotData],
+        parse_errors: int,
+        unreadable: str,
+    ) -> FetchResult:
+        """The result of a fetch that read its one town hall completely; `unreadable` names what a parse
+        error is ("time slot(s)", "event(s)"...) in the run's error text."""
+        errors = [f"{parse_errors} {unreadable} could not be read and were skipped"] if parse_errors else []
+        return self._finish(
+            counters, slots=slots, covered={town_hall.external_id}, errors=errors, parse_errors=parse_errors
+        )
+
+
+def describe_shape(payload: Any) -> str:
+    """What a JSON answer is, for an error message: "an object with keys a, b", "a list", "an empty object"."""
+    if isinstance(payload, dict):
+        return (
+            "an object with keys " + ", ".join(sorted(map(str, payload))[:5])
+            if payload
+            else "an empty object"
+        )
+    return type(payload).__name__
+
 
 def paris(naive: dt.datetime) -> dt.datetime:
     """A naive wall-clock datetime read as Paris time."""

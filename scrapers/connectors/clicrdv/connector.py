@@ -18,12 +18,12 @@ configured reason (with an intervention id) and calendar; a slot offered by seve
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from scrapers.connectors.base import (
     FetchResult,
     SlotData,
     TownHallConnector,
+    describe_shape,
     in_window,
     parse_iso_datetime,
 )
@@ -71,7 +71,7 @@ class ClicRdvConnector(TownHallConnector):
                 if not isinstance(rows, list):
                     raise ConnectorError(
                         f"availabletimeslots (reason {reason}, calendar {calendar_id}) must return an object "
-                        f"with an 'availabletimeslots' list, got {_shape(payload)}"
+                        f"with an 'availabletimeslots' list, got {describe_shape(payload)}"
                     )
                 for row in rows:
                     try:
@@ -87,21 +87,10 @@ class ClicRdvConnector(TownHallConnector):
                             people_max=None,
                             booking_url=booking_url,
                         )
-        errors = [f"{parse_errors} time slot(s) could not be read and were skipped"] if parse_errors else []
-        return self._finish(
+        return self._finish_town_hall(
             counters,
+            town_hall=town_hall,
             slots=slots.values(),
-            covered={town_hall.external_id},
-            errors=errors,
             parse_errors=parse_errors,
+            unreadable="time slot(s)",
         )
-
-
-def _shape(payload: Any) -> str:
-    if isinstance(payload, dict):
-        return (
-            "an object with keys " + ", ".join(sorted(map(str, payload))[:5])
-            if payload
-            else "an empty object"
-        )
-    return type(payload).__name__

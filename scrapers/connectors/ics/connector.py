@@ -77,13 +77,12 @@ class IcsConnector(TownHallConnector):
                     people_max=people_max,
                     booking_url=url,
                 )
-        errors = [f"{parse_errors} event(s) could not be read and were skipped"] if parse_errors else []
-        return self._finish(
+        return self._finish_town_hall(
             counters,
+            town_hall=town_hall,
             slots=slots.values(),
-            covered={town_hall.external_id},
-            errors=errors,
             parse_errors=parse_errors,
+            unreadable="event(s)",
         )
 
 

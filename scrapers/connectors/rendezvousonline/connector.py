@@ -97,9 +97,8 @@ class RendezvousOnlineConnector(TownHallConnector):
             )
             for (starts_at, reason), people in sorted(found.items())
         ]
-        errors = [f"{parse_errors} availabilities could not be read and were skipped"] if parse_errors else []
-        return self._finish(
-            counters, slots=slots, covered={town_hall.external_id}, errors=errors, parse_errors=parse_errors
+        return self._finish_town_hall(
+            counters, town_hall=town_hall, slots=slots, parse_errors=parse_errors, unreadable="availabilities"
         )
 
     def _week(self, structure_id: str, session_id: str, reason_id: str, people: int, day: dt.date) -> Any:

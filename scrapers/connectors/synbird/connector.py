@@ -16,10 +16,16 @@ The body sent: {"company_id", "prestation_id", "place_id", "start_date": "YYYY-M
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import quote
 
-from scrapers.connectors.base import FetchResult, SlotData, TownHallConnector, in_window, parse_iso_datetime
+from scrapers.connectors.base import (
+    FetchResult,
+    SlotData,
+    TownHallConnector,
+    describe_shape,
+    in_window,
+    parse_iso_datetime,
+)
 from scrapers.connectors.synbird.config import Config
 from scrapers.fetching.errors import ConnectorError
 from scrapers.fetching.http import JSON
@@ -68,7 +74,7 @@ class SynbirdConnector(TownHallConnector):
             if not isinstance(payload, dict) or not isinstance(payload.get("timeSlots"), list):
                 raise ConnectorError(
                     f"getSlotsFor (reason {reason}) must return an object with a 'timeSlots' list, "
-                    f"got {_shape(payload)}"
+                    f"got {describe_shape(payload)}"
                 )
             for row in payload["timeSlots"]:
                 try:
@@ -84,21 +90,10 @@ class SynbirdConnector(TownHallConnector):
                         people_max=None,
                         booking_url=booking_url,
                     )
-        errors = [f"{parse_errors} time slot(s) could not be read and were skipped"] if parse_errors else []
-        return self._finish(
+        return self._finish_town_hall(
             counters,
+            town_hall=town_hall,
             slots=slots.values(),
-            covered={town_hall.external_id},
-            errors=errors,
             parse_errors=parse_errors,
+            unreadable="time slot(s)",
         )
-
-
-def _shape(payload: Any) -> str:
-    if isinstance(payload, dict):
-        return (
-            "an object with keys " + ", ".join(sorted(map(str, payload))[:5])
-            if payload
-            else "an empty object"
-        )
-    return type(payload).__name__
