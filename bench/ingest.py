@@ -117,10 +117,10 @@ def copy_once(rows: list[tuple]) -> float:
         cursor.execute("CREATE TABLE bench_copy_baseline (LIKE slots_slot INCLUDING ALL)")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        columns = "town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen"
+        columns = "source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen"
         with cursor.cursor.copy(f"COPY bench_copy_baseline ({columns}) FROM STDIN") as copy:
             copy.set_types(
-                ["int8", "timestamptz", "varchar", "int2", "varchar", "timestamptz", "timestamptz"]
+                ["int8", "int8", "timestamptz", "varchar", "int2", "varchar", "timestamptz", "timestamptz"]
             )
             for row in rows:
                 copy.write_row(row)
@@ -165,7 +165,16 @@ def bench_ingest(*, slot_count: int, town_hall_count: int, repeat: int) -> dict[
     changed = slots_generate(ids, per_town_hall, shift=max(1, per_town_hall // 20))  # 5 % move on
     now = timezone.now()
     rows = [
-        (town_hall_of[s.meeting_point_id], s.starts_at, s.reason, s.people_max, s.booking_url, now, now)
+        (
+            source.pk,
+            town_hall_of[s.meeting_point_id],
+            s.starts_at,
+            s.reason,
+            s.people_max,
+            s.booking_url,
+            now,
+            now,
+        )
         for s in slots
     ]
 
