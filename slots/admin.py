@@ -27,7 +27,14 @@ class TownHallForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        commune = cleaned.get("commune")
+        no_point = cleaned.get("lat") is None and cleaned.get("lon") is None
+        if no_point and commune is not None and commune.is_located:
+            # Without a point of its own, a town hall stands at its commune's town-hall point.
+            cleaned["lat"], cleaned["lon"] = commune.lat, commune.lon
         if not self.instance.pk:
+            if cleaned.get("lat") is None or cleaned.get("lon") is None:
+                self.add_error("lat", "Give a location, or a commune whose town-hall point is known.")
             return cleaned
         initial = set(self.instance.locked_fields or ())
         submitted = set(cleaned.get("locked_fields") or ())
@@ -50,13 +57,22 @@ class TownHallAdmin(admin.ModelAdmin):
         "postcode",
         "active",
         "online_booking",
+        "booking",
         "upcoming_slots",
         "checked_at",
         "is_stale_now",
         "location_locked",
         "corrected",
     )
-    list_filter = ("active", "online_booking", "location_locked", "commune__department")
+    list_filter = (
+        "active",
+        "online_booking",
+        "booking",
+        "takes_cni",
+        "takes_passport",
+        "location_locked",
+        "commune__department",
+    )
     search_fields = ("name", "postcode", "commune__name", "commune__insee")
     list_select_related = ("commune",)
     raw_id_fields = ("commune",)
@@ -68,10 +84,28 @@ class TownHallAdmin(admin.ModelAdmin):
             {
                 "fields": ("lat", "lon", "location_locked"),
                 "description": "Check “location locked” after correcting the point, or the next scrape "
-                "may move it back to the source's coordinates.",
+                "may move it back to the source's coordinates. Left empty, it is the commune's "
+                "town-hall point.",
             },
         ),
-        ("Contact and booking", {"fields": ("phone", "website", "booking_url", "online_booking")}),
+        (
+            "Contact and booking",
+            {
+                "fields": (
+                    "phone",
+                    "email",
+                    "website",
+                    "booking_url",
+                    "online_booking",
+                    "booking",
+                    "takes_cni",
+                    "takes_passport",
+                ),
+                "description": "Empty phone, e-mail and website fall back to the commune's directory entry. "
+                "Town halls no source follows (phone, walk-in...) can also be imported from CSV: "
+                "docs/TOWN_HALLS.md.",
+            },
+        ),
         ("Corrections", {"fields": ("locked_fields",)}),
         ("Freshness", {"fields": ("checked_at", "stale_at", "created_at", "updated_at")}),
     )

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from communes.models import Commune
+from slots.phones import tel_href
 from slots.reasons import Reason  # also imported from here by most of the code
 
 
@@ -21,6 +22,21 @@ class TownHallQuerySet(models.QuerySet["TownHall"]):
 
     def in_bbox(self, *, min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> TownHallQuerySet:
         return self.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
+
+    def for_reason(self, reason: str) -> TownHallQuerySet:
+        """Town halls taking applications for `reason` (both documents for CNI-PASSPORT)."""
+        if reason == Reason.CNI:
+            return self.filter(takes_cni=True)
+        if reason == Reason.PASSPORT:
+            return self.filter(takes_passport=True)
+        return self.filter(takes_cni=True, takes_passport=True)
+
+    def with_source_kind(self) -> TownHallQuerySet:
+        """Annotate `source_kind`: the kind of the oldest source following each town hall, if any."""
+        # Through the relation, not an import: slots sits below scrapers.
+        meeting_point = self.model._meta.get_field("meeting_points").related_model
+        kinds = meeting_point.objects.filter(town_hall=models.OuterRef("pk")).order_by("pk")
+        return self.annotate(source_kind=models.Subquery(kinds.values("source__kind")[:1]))
 
     def with_next_slot(self, slots: SlotQuerySet) -> TownHallQuerySet:
         """Annotate `next_slot_at` and `next_slot_url`: each town hall's first slot among `slots`, if any."""
@@ -32,6 +48,13 @@ class TownHallQuerySet(models.QuerySet["TownHall"]):
 
 
 class TownHall(models.Model):
+    class Booking(models.TextChoices):
+        """How citizens book at a town hall no source follows."""
+
+        ONLINE = "online", "Online, on a booking page we do not read"
+        PHONE = "phone", "By phone"
+        WALK_IN = "walk_in", "Walk-in (no appointment)"
+
     name = models.CharField(max_length=255)
     address = models.CharField(max_length=500, blank=True)
     postcode = models.CharField(max_length=5, blank=True)
@@ -50,6 +73,7 @@ class TownHall(models.Model):
         "overwrites them.",
     )
     phone = models.CharField(max_length=50, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
     website = models.URLField(max_length=500, blank=True)
     booking_url = models.URLField(
         "default booking URL",
@@ -60,6 +84,15 @@ class TownHall(models.Model):
     online_booking = models.BooleanField(
         default=False, help_text="Slots of this town hall are collected from an online booking source."
     )
+    booking = models.CharField(
+        "booking without a source",
+        max_length=10,
+        choices=Booking.choices,
+        blank=True,
+        help_text="How citizens book when no source follows this town hall (ignored while one does).",
+    )
+    takes_cni = models.BooleanField("takes identity cards", default=True)
+    takes_passport = models.BooleanField("takes passports", default=True)
     active = models.BooleanField(default=True, help_text="Uncheck to hide this town hall from citizens.")
     checked_at = models.DateTimeField(
         null=True, blank=True, help_text="When its slots were last collected successfully."
@@ -89,6 +122,44 @@ class TownHall(models.Model):
         if self.location_locked:
             locked |= {"lat", "lon"}
         return locked
+
+    @property
+    def booking_mode(self) -> str:
+        """How citizens book here: "source" when a source follows it, else a Booking value or ""."""
+        return "source" if self.online_booking else self.booking
+
+    def api_booking(self) -> str:
+        """The API's `booking`: the following source's kind (needs `with_source_kind`), else how it books."""
+        if self.online_booking:
+            return getattr(self, "source_kind", None) or self.Booking.ONLINE
+        return self.booking
+
+    def reasons_taken(self) -> list[str]:
+        """The documents it takes applications for: "CNI", "PASSPORT" or both."""
+        taken = ((Reason.CNI, self.takes_cni), (Reason.PASSPORT, self.takes_passport))
+        return [str(reason.value) for reason, takes in taken if takes]
+
+    # The directory's data about the commune's town hall fills what the town hall's own record lacks
+    # (select_related("commune") keeps this free of queries).
+    @property
+    def contact_phone(self) -> str:
+        return self.phone or (self.commune.phone if self.commune else "")
+
+    @property
+    def contact_tel_href(self) -> str:
+        return tel_href(self.contact_phone)
+
+    @property
+    def contact_email(self) -> str:
+        return self.email or (self.commune.email if self.commune else "")
+
+    @property
+    def contact_website(self) -> str:
+        return self.website or (self.commune.website if self.commune else "")
+
+    @property
+    def contact_opening_hours(self) -> list:
+        return self.commune.opening_hours if self.commune else []
 
     def data_age(self, now: dt.datetime | None = None) -> dt.timedelta | None:
         if self.checked_at is None:

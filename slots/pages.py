@@ -26,9 +26,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from communes.france import DEPARTMENT_CODE, INSEE_CODE
+from communes.geo import haversine_km
 from communes.models import Commune, Department
 from slots.forms import DEFAULT_MOTIF, MOTIFS
 from slots.models import Reason, Slot, TownHall
+from slots.phones import tel_href
 from slots.search import SearchResult, Sort, paris_day_start, town_halls_search
 
 # Slots listed on a town-hall page: today and the next four weeks, Paris days.
@@ -138,7 +140,7 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if result.town_hall.pk != town_hall.pk
     ]
-    alternatives.sort(key=lambda result: (result.distance_km, result.town_hall.pk))
+    alternatives.sort(key=_with_slot_then_nearest)
 
     commune = town_hall.commune
     context: dict[str, Any] = {
@@ -154,10 +156,10 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
         "data_age": town_hall.data_age(now),
         "stale": town_hall.is_stale(now),
         "address": _address(town_hall),
-        "phone": town_hall.phone or (commune.phone if commune else ""),
-        "website": town_hall.website or (commune.website if commune else ""),
-        "email": commune.email if commune else "",
-        "opening_hours": opening_hours_lines(commune.opening_hours if commune else []),
+        "phone": town_hall.contact_phone,
+        "website": town_hall.contact_website,
+        "email": town_hall.contact_email,
+        "opening_hours": opening_hours_lines(town_hall.contact_opening_hours),
         "accessibility": accessibility_text(commune.accessibility if commune else ""),
         "alternatives": alternatives[:ALTERNATIVES],
         "alternatives_radius_km": ALTERNATIVES_RADIUS_KM,
@@ -180,11 +182,20 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
     arrondissements = list(commune.arrondissements.order_by("insee"))
     town_halls = list(
         TownHall.objects.active()
+        .for_reason(reason)
         .with_next_slot(Slot.objects.for_reason(reason).upcoming(now))
         .filter(commune__in=[commune, *arrondissements])
         .select_related("commune")
         .order_by("commune__insee", "name")
     )
+    if commune.is_located:
+        # Those with a slot first, then the others (phone, walk-in...) nearest to the commune's town hall.
+        town_halls.sort(
+            key=lambda town_hall: (
+                town_hall.next_slot_at is None,
+                haversine_km(commune.lat, commune.lon, town_hall.lat, town_hall.lon),  # type: ignore[arg-type]
+            )
+        )
     nearest: list[SearchResult] = []
     if not town_halls and commune.is_located:
         nearest = town_halls_search(
@@ -195,7 +206,7 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
             sort=Sort.NEAREST,
             now=now,
         )
-        nearest.sort(key=lambda result: (result.distance_km, result.town_hall.pk))
+        nearest.sort(key=_with_slot_then_nearest)
     context = {
         "commune": commune,
         "arrondissements": arrondissements,
@@ -221,11 +232,14 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     now = timezone.now()
     town_halls = list(
         TownHall.objects.active()
+        .for_reason(reason)
         .with_next_slot(Slot.objects.for_reason(reason).upcoming(now))
         .filter(commune__department=department)
         .select_related("commune")
         .order_by("commune__search_name", "commune__insee", "name")
     )
+    # Those with a slot first, each group by commune (a stable sort keeps the alphabetical order).
+    town_halls.sort(key=lambda town_hall: town_hall.next_slot_at is None)
     context = {
         "department": department,
         "town_halls": town_halls,
@@ -275,6 +289,11 @@ def _get_town_hall_or_404(pk: int) -> TownHall:
         return TownHall.objects.active().select_related("commune__department").get(pk=pk)
     except TownHall.DoesNotExist:
         raise Http404("No active town hall with this id") from None
+
+
+def _with_slot_then_nearest(result: SearchResult) -> tuple[bool, float, int]:
+    """Town halls with a slot first, then those booking otherwise; nearest first in each group."""
+    return (not result.has_slot, result.distance_km, result.town_hall.pk)
 
 
 def _search_url(commune: Commune | None, *, motif: str, postcode: str = "") -> str:
@@ -332,13 +351,6 @@ def _address(town_hall: TownHall) -> str:
         return street  # a directory or source address already ends with its postcode and city
     city = commune.name if commune and commune.name.lower() not in street.lower() else ""
     return ", ".join(part for part in (street, f"{postcode} {city}".strip()) if part)
-
-
-def tel_href(phone: str) -> str:
-    """A tel: link for a phone number as people write it ("01 47 15 30 00" → "tel:0147153000")."""
-    digits = re.sub(r"[^\d+]", "", phone)
-    digits = digits[:1] + digits[1:].replace("+", "")
-    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else ""
 
 
 def accessibility_text(code: str) -> str:

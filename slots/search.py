@@ -97,10 +97,12 @@ def _matching_slots(
     return Slot.objects.for_reason(reason).upcoming(now).between(window_start, window_end).for_people(people)
 
 
-def _town_halls_around(*, lat: float, lon: float, radius_km: float) -> TownHallQuerySet:
+def _town_halls_around(*, lat: float, lon: float, radius_km: float, reason: Reason) -> TownHallQuerySet:
     box = bounding_box(lat=lat, lon=lon, radius_km=radius_km)
-    return TownHall.objects.active().in_bbox(
-        min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon
+    return (
+        TownHall.objects.active()
+        .for_reason(reason)
+        .in_bbox(min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon)
     )
 
 
@@ -121,8 +123,9 @@ def town_halls_search(
 
     A matching slot is for `reason`, can take `people` (or does not tell its capacity), starts after
     `now` and falls within [start_date, end_date] (Paris dates, both inclusive; None leaves that end
-    open). Town halls without a matching slot are listed after those with one, nearest first: the
-    citizen can still phone them.
+    open). Only town halls taking `reason` are listed. Those without a matching slot (among them the
+    town halls no source follows, which book by phone, walk-in or a page we do not read) come after
+    those with one, nearest first: the citizen can still book there.
 
     With `strip_days`, each result with a slot also gets its matching slots counted per Paris day for
     that many days from today (or from `start_date` when later), in one more query.
@@ -144,10 +147,11 @@ def town_halls_search(
     )
 
     town_halls = (
-        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km)
+        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .select_related("commune")
         .order_by()  # ranked in Python below
         .with_next_slot(matching)
+        .with_source_kind()
         .annotate(slots_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)))
     )
 
@@ -260,11 +264,12 @@ def slot_availability(
     widen the radius or push the date, with the number of town halls each option would give.
     """
     now = now or timezone.now()
+    reason = Reason(reason)
     matching = _matching_slots(
-        reason=Reason(reason), people=people, start_date=start_date, end_date=end_date, now=now
+        reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
     ).filter(town_hall=OuterRef("pk"))
     rows = (
-        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km)
+        _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .order_by()
         .annotate(first_slot_at=Subquery(matching.order_by("starts_at").values("starts_at")[:1]))
         .filter(first_slot_at__isnull=False)

@@ -31,7 +31,7 @@ from communes.geocoding import (
 from communes.models import Commune
 from communes.names import normalize_search_text
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, latest_end_date, paris_today
-from slots.pages import tel_href
+from slots.phones import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
 
 # Days shown in each result's strip of slot counts, from today.
@@ -188,7 +188,9 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
 
 def _rows(results: list[SearchResult]) -> list[ResultRow]:
     return [
-        ResultRow(result=result, checked=checked_text(result.data_age), tel=tel_href(result.town_hall.phone))
+        ResultRow(
+            result=result, checked=checked_text(result.data_age), tel=tel_href(result.town_hall.contact_phone)
+        )
         for result in results
     ]
 

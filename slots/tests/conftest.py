@@ -75,6 +75,7 @@ def clichy(db, frozen_now) -> Clichy:
         lon=2.2890,
         phone="01 41 11 12 13",
         online_booking=False,
+        booking=TownHall.Booking.PHONE,
         booking_url="",
     )
     return Clichy(commune=commune, town_hall=town_hall, levallois=levallois, asnieres=asnieres)

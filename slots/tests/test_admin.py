@@ -98,6 +98,8 @@ def change_form_data(town_hall, **changes):
         "website": town_hall.website,
         "booking_url": town_hall.booking_url,
         "online_booking": "on",
+        "takes_cni": "on",
+        "takes_passport": "on",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}

@@ -92,7 +92,11 @@ def test_search_returns_ranked_town_halls(client, clichy):
             "lat": 48.9028,
             "lon": 2.3048,
             "phone": "01 47 15 30 00",
+            "email": "",
             "website": "https://www.ville-clichy.fr/",
+            "booking": "online",
+            "booking_url": "https://rdv.example.fr/clichy/",
+            "reasons": ["CNI", "PASSPORT"],
         },
         "distance_km": 0.0,
         "next_slot": {

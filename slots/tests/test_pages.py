@@ -166,10 +166,13 @@ def test_town_hall_page_tells_how_fresh_its_slots_are(client, clichy):
     assert '<p class="notice notice-warning" role="status">Données anciennes' in stale
 
 
-def test_town_hall_page_of_a_town_hall_without_online_booking_says_to_call(client, clichy):
+def test_town_hall_page_of_a_town_hall_booking_by_phone_gives_its_number(client, clichy):
     html = get(client, f"/mairie/{clichy.asnieres.pk}")
 
-    assert "Cette mairie ne propose pas de créneaux en ligne suivis par rdvpasseport" in html
+    assert (
+        '<p class="notice booking-how booking-phone">Rendez-vous par téléphone au '
+        '<a href="tel:0141111213">01 41 11 12 13</a></p>'
+    ) in html
     assert '<a href="tel:0141111213">01 41 11 12 13</a>' in html
     assert slot_days(html) == []
 
@@ -178,13 +181,14 @@ def test_town_hall_page_offers_the_nearest_other_town_halls_with_their_next_slot
     html = get(client, f"/mairie/{clichy.town_hall.pk}")
 
     alternatives = html[html.index('id="alternatives-title"') :]
-    assert item_names(alternatives) == ["Mairie d&#x27;Asnières-sur-Seine", "Mairie de Levallois-Perret"]
+    # The one with a slot first, then the one booking by phone (nearer).
+    assert item_names(alternatives) == ["Mairie de Levallois-Perret", "Mairie d&#x27;Asnières-sur-Seine"]
     assert f'href="/mairie/{clichy.levallois.pk}"' in alternatives
     assert (
         '<time datetime="2026-11-25T14:30:00+01:00">mercredi 25 novembre 2026 à 14:30</time>' in alternatives
     )
     assert "(données anciennes)" in alternatives
-    assert "Pas de réservation en ligne suivie : appelez la mairie." in alternatives
+    assert 'Rendez-vous par téléphone au <a href="tel:0141111213">01 41 11 12 13</a>' in alternatives
     assert 'href="/recherche?q=Clichy&amp;insee=92024&amp;motif=passeport"' in alternatives
 
 
@@ -204,7 +208,7 @@ def test_town_hall_page_compares_around_its_commune_even_when_the_insee_code_is_
     assert "Mairie de Ferney-Voltaire" in results
 
 
-def test_town_hall_page_offers_five_alternatives_at_most_nearest_first(client, clichy):
+def test_town_hall_page_offers_five_alternatives_at_most_with_a_slot_first_then_nearest(client, clichy):
     for i in range(6):
         make_town_hall(name=f"Mairie à {i + 1} km", lat=48.9028 + (i + 1) / 111.2, lon=2.3048)
 
@@ -212,9 +216,9 @@ def test_town_hall_page_offers_five_alternatives_at_most_nearest_first(client, c
 
     alternatives = html[html.index('id="alternatives-title"') :]
     assert item_names(alternatives) == [
+        "Mairie de Levallois-Perret",  # 1.6 km, a slot
         "Mairie à 1 km",
         "Mairie d&#x27;Asnières-sur-Seine",  # 1.5 km
-        "Mairie de Levallois-Perret",  # 1.6 km
         "Mairie à 2 km",
         "Mairie à 3 km",
     ]
@@ -275,7 +279,7 @@ def test_commune_page_lists_its_town_halls_with_their_next_slot(client, clichy):
     html = get(client, "/commune/92024")
 
     assert "<h1>Passeport et carte d’identité à Clichy</h1>" in html
-    assert item_names(html) == ["Mairie annexe de Clichy", "Mairie de Clichy"]
+    assert item_names(html) == ["Mairie de Clichy", "Mairie annexe de Clichy"]  # with a slot first
     assert f'href="/mairie/{annex.pk}"' in html
     assert '<time datetime="2026-12-01T09:00:00+01:00">mardi 1 décembre 2026 à 09:00</time>' in html
     assert "Aucun créneau libre en ligne pour l’instant." in html
@@ -298,9 +302,9 @@ def test_commune_without_town_hall_offers_the_nearest_equipped_ones(client, clic
 
     assert "Neuilly-sur-Seine ne reçoit pas les demandes de passeport" in html
     assert item_names(html) == [
-        "Mairie de Levallois-Perret",  # 1.7 km
-        "Mairie d&#x27;Asnières-sur-Seine",  # 3.26 km
-        "Mairie de Clichy",  # 3.27 km
+        "Mairie de Levallois-Perret",  # 1.7 km, a slot
+        "Mairie de Clichy",  # 3.27 km, a slot
+        "Mairie d&#x27;Asnières-sur-Seine",  # 3.26 km, by phone
     ]
     assert "Levallois-Perret · à 1,7 km" in html
     assert 'href="/recherche?q=Neuilly-sur-Seine&amp;insee=92051&amp;motif=passeport"' in html
@@ -387,10 +391,10 @@ def test_department_page_lists_its_town_halls_by_commune_with_their_next_slot(cl
 
     html = get(client, "/departement/92")
 
-    assert item_names(html) == [
-        "Mairie d&#x27;Asnières-sur-Seine",
+    assert item_names(html) == [  # those with a slot first, each group by commune
         "Mairie de Clichy",
         "Mairie de Levallois-Perret",
+        "Mairie d&#x27;Asnières-sur-Seine",
     ]
     assert "3 mairies reçoivent les demandes de passeport et de carte d’identité dans ce département" in html
     assert ", dont 2 avec un créneau libre en ligne." in html

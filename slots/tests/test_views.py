@@ -154,7 +154,7 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     assert result_names(html) == [
         "Mairie de Levallois-Perret",  # 25 November
         "Mairie de Clichy",  # 1 December
-        "Mairie d&#x27;Asnières-sur-Seine",  # no online booking
+        "Mairie d&#x27;Asnières-sur-Seine",  # books by phone
     ]
     assert heading(html) == "2 mairies avec un créneau libre à moins de 20 km de Clichy (92110)"
     assert "1 autre mairie du secteur sans créneau en ligne" in html
@@ -166,7 +166,7 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     assert 'href="tel:0147153000"' in item
     assert 'href="https://www.ville-clichy.fr/"' in item
     assert "80 boulevard Jean-Jaurès 92110" in item
-    assert "appelez la mairie" in result_item(html, clichy.asnieres)
+    assert "Rendez-vous par téléphone au" in result_item(html, clichy.asnieres)
 
 
 def test_booking_link_opens_the_slot_page_of_the_booking_site(client, clichy):
