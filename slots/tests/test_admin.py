@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from slots.models import Reason
+from slots.models import Reason, TownHall
 from slots.tests.factories import make_commune, make_slot, make_town_hall, paris
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +143,40 @@ def test_moving_the_point_in_the_admin_locks_the_location(admin_client):
 
     town_hall.refresh_from_db()
     assert town_hall.location_locked is True
+
+
+def test_admin_adds_a_town_hall_no_source_follows_at_its_commune_s_point(admin_client):
+    commune = make_commune("92009", name="Bois-Colombes", lat=48.9175, lon=2.2683)
+
+    response = admin_client.post(
+        "/admin/slots/townhall/add/",
+        {
+            "name": "Mairie de Bois-Colombes",
+            "commune": commune.pk,
+            "postcode": "92270",
+            "active": "on",
+            "email": "etat-civil@bois-colombes.example",
+            "booking": "walk_in",
+            "takes_cni": "on",
+            "locked_fields": [],
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    town_hall = TownHall.objects.get(name="Mairie de Bois-Colombes")
+    assert (town_hall.lat, town_hall.lon) == (48.9175, 2.2683)
+    assert (town_hall.booking, town_hall.email) == ("walk_in", "etat-civil@bois-colombes.example")
+    assert (town_hall.takes_cni, town_hall.takes_passport, town_hall.online_booking) == (True, False, False)
+    form = admin_client.get(f"/admin/slots/townhall/{town_hall.pk}/change/").content.decode()
+    assert 'name="booking"' in form
+    assert 'name="takes_passport"' in form
+
+
+def test_admin_cannot_add_a_town_hall_nowhere(admin_client):
+    response = admin_client.post(
+        "/admin/slots/townhall/add/", {"name": "Mairie perdue", "active": "on", "booking": "phone"}
+    )
+
+    assert response.status_code == 200
+    assert "Give a location, or a commune whose town-hall point is known." in response.content.decode()
+    assert not TownHall.objects.filter(name="Mairie perdue").exists()
