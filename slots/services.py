@@ -7,7 +7,18 @@ from django.db.models import Exists, OuterRef
 
 from slots.models import Slot, TownHall
 
-_FILLED_FROM_OTHERS = ("address", "postcode", "phone", "website", "booking_url", "lat", "lon", "commune_id")
+_FILLED_FROM_OTHERS = (
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "website",
+    "booking_url",
+    "booking",
+    "lat",
+    "lon",
+    "commune_id",
+)
 
 
 @transaction.atomic

@@ -47,6 +47,24 @@ def test_merging_keeps_meeting_points_slots_and_corrections():
     assert merged.locked_fields == ["name", "phone"]
 
 
+def test_merging_a_town_hall_entered_by_hand_keeps_how_it_books_and_its_email():
+    followed = make_town_hall(name="Mairie de Clichy")
+    by_hand = make_town_hall(
+        name="Mairie de Clichy-la-Garenne",
+        online_booking=False,
+        booking=TownHall.Booking.PHONE,
+        email="etat-civil@clichy.example",
+    )
+
+    merged = town_halls_merge(keep=followed, others=[by_hand])
+
+    assert (merged.booking, merged.email, merged.online_booking) == (
+        "phone",
+        "etat-civil@clichy.example",
+        True,
+    )
+
+
 def test_a_slot_one_source_gave_to_both_town_halls_is_kept_once():
     editor = make_source()
     keep, other = make_town_hall(), make_town_hall()

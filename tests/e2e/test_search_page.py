@@ -81,6 +81,7 @@ def area(transactional_db, live_server) -> Area:
         lon=2.2890,
         phone="01 41 11 12 13",
         online_booking=False,
+        booking=TownHall.Booking.PHONE,
         booking_url="",
     )
     for days, hours in ((2, 0), (2, 1), (4, 0), (10, 0)):
@@ -364,6 +365,44 @@ def test_results_fit_a_phone_with_the_map_behind_a_toggle(live_server, mobile_pa
     mobile_page.locator(".leaflet-marker-icon").first.wait_for()
     assert mobile_page.locator(".leaflet-marker-icon").count() == 2
     assert fits_the_screen(mobile_page)
+    assert violations == []
+
+
+def test_town_halls_no_source_follows_come_after_saying_how_to_book(
+    live_server, mobile_page, area, screenshot
+):
+    bois_colombes = make_commune(
+        "92009", name="Bois-Colombes", lat=48.9175, lon=2.2683, phone="01 41 19 83 00"
+    )
+    make_town_hall(
+        name="Mairie de Bois-Colombes",
+        commune=bois_colombes,
+        postcode="92270",
+        lat=48.9175,
+        lon=2.2683,
+        phone="",
+        online_booking=False,
+        booking=TownHall.Booking.WALK_IN,
+        booking_url="",
+    )
+    violations = prepare(mobile_page)
+    mobile_page.goto(f"{live_server.url}/recherche?q=92110&motif=passeport")
+
+    assert result_names(mobile_page) == [
+        "Mairie de Levallois-Perret",
+        "Mairie de Clichy",
+        "Mairie d'Asnières-sur-Seine",
+        "Mairie de Bois-Colombes",
+    ]
+    asnieres = mobile_page.locator(f"#mairie-{area.asnieres.pk}")
+    assert "Rendez-vous par téléphone au 01 41 11 12 13" in asnieres.inner_text()
+    assert asnieres.get_by_role("link", name="01 41 11 12 13").first.get_attribute("href") == "tel:0141111213"
+    walk_in = mobile_page.locator(".result", has_text="Mairie de Bois-Colombes")
+    assert "Sans rendez-vous, aux horaires d’ouverture." in walk_in.inner_text()
+    assert "01 41 19 83 00" in walk_in.inner_text()  # the commune's directory number
+    assert fits_the_screen(mobile_page)
+    walk_in.scroll_into_view_if_needed()
+    screenshot(mobile_page, "results-without-online-booking")
     assert violations == []
 
 
