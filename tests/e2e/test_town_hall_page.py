@@ -111,8 +111,8 @@ def test_town_hall_page_shows_slots_by_day_and_switches_reason(
     assert first_slot.get_attribute("href").startswith("https://rdv.example.fr/")
     assert page.get_by_text("Du lundi au vendredi").is_visible()
     assert page.locator(".alternatives .place-name").all_inner_texts() == [
-        "Mairie d'Asnières-sur-Seine",  # 1.5 km
-        "Mairie de Levallois-Perret",  # 1.6 km
+        "Mairie de Levallois-Perret",  # 1.6 km, a slot: first
+        "Mairie d'Asnières-sur-Seine",  # 1.5 km, no slot
     ]
 
     # The map shows once Leaflet has loaded, with tiles served locally.
