@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,7 +245,9 @@ def _clean(
     return values
 
 
-def _point(row: dict[str, str], commune: Commune | None, error: Any) -> tuple[float, float] | None:
+def _point(
+    row: dict[str, str], commune: Commune | None, error: Callable[[str, str], None]
+) -> tuple[float, float] | None:
     """The row's lat/lon when given, else the commune's town-hall point."""
     raw_lat, raw_lon = row.get("lat", ""), row.get("lon", "")
     if not raw_lat and not raw_lon:
