@@ -1,4 +1,4 @@
-"""French as people write it in templates: "près d’Argenteuil", "au Pecq".
+"""French as people write it in templates: "près d’Argenteuil", "au Pecq", addresses without CEDEX.
 
 `{{ commune|de_commune }}` and `{{ commune|a_commune }}` take a Commune, anything with a `commune` (a search's
 origin) or a plain name. In another language they give the bare name, the translation holding its own
@@ -13,6 +13,8 @@ from django import template
 from django.utils import translation
 
 from communes.names import with_preposition
+from slots.models import TownHall
+from slots.pages import town_hall_address
 
 register = template.Library()
 
@@ -37,3 +39,9 @@ def de_commune(value: Any) -> str:
 def a_commune(value: Any) -> str:
     """ "à Paris", "au Pecq", "aux Mureaux", "à L’Haÿ-les-Roses" (the bare name outside French)."""
     return _phrase(value, "à")
+
+
+@register.filter
+def visitor_address(town_hall: TownHall) -> str:
+    """ "80 boulevard Jean-Jaurès, 92110 Clichy": the town hall's address without CEDEX nor capitals."""
+    return town_hall_address(town_hall)

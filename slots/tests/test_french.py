@@ -61,3 +61,25 @@ def test_the_search_and_commune_pages_use_them(client) -> None:
     assert "<title>Rendez-vous près des Mureaux — rdvpasseport</title>" in results
     assert "km des Mureaux" in results
     assert "<h1>Passport and identity card in Les Mureaux</h1>" in english
+
+
+def test_pages_show_a_visitors_address_and_the_api_the_stored_one(client) -> None:
+    commune = make_commune(
+        "69266", name="Villeurbanne", postcodes=("69100",), department="69", lat=45.77, lon=4.88
+    )
+    stored = "PLACE DU DOCTEUR LAZARE GOUJON\n69601 VILLEURBANNE CEDEX 69100"
+    town_hall = make_town_hall(
+        name="Mairie de Villeurbanne", commune=commune, address=stored, postcode="69100", lat=45.77, lon=4.88
+    )
+
+    page = client.get(f"/mairie/{town_hall.pk}").content.decode()
+    list_page = client.get(f"/commune/{commune.insee}").content.decode()
+    results = client.get("/recherche", {"q": "Villeurbanne", "insee": commune.insee}).content.decode()
+    api = client.get("/api/v1/search", {"q": "69100", "reason": "PASSPORT"}).json()
+
+    expected = "Place du Docteur Lazare Goujon, 69100 Villeurbanne"
+    assert f'<p class="lead town-hall-address">{expected}</p>' in page
+    assert f'<p class="place-address">{expected}</p>' in list_page
+    assert f"<li>{expected}</li>" in results
+    assert "CEDEX" not in page + list_page + results
+    assert [result["town_hall"]["address"] for result in api["results"]] == [stored]

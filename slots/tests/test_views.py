@@ -165,7 +165,7 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     assert "2 créneaux libres dans la période" in item
     assert 'href="tel:0147153000"' in item
     assert 'href="https://www.ville-clichy.fr/"' in item
-    assert "80 boulevard Jean-Jaurès 92110" in item
+    assert "<li>80 boulevard Jean-Jaurès, 92110 Clichy</li>" in item
     assert "appelez la mairie" in result_item(html, clichy.asnieres)
 
 
