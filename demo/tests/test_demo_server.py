@@ -99,7 +99,7 @@ def test_its_booking_page_says_in_french_that_nothing_is_booked(server: DemoServ
     assert page.status_code == 200
     assert "text/html" in page.headers["Content-Type"]
     assert "Ceci est une démonstration" in page.text
-    assert "Aucun rendez-vous n'a été pris" in page.text
+    assert "Aucun rendez-vous n’a été pris" in page.text
     assert "Mairie de Clichy" in page.text
 
 
