@@ -43,9 +43,9 @@ def heading(html: str) -> str:
 
 def day_strip(item: str) -> list[tuple[str, int]]:
     return [
-        (name, int(count))
-        for name, count in re.findall(
-            r"<span>([^<]*)</span><i> : </i><b>(\d+)</b>",
+        (f"{name} {number}", int(count))
+        for name, number, count in re.findall(
+            r"<span>([^<]*)<br>([^<]*)</span><i> : </i><b>(\d+)</b>",
             item,
         )
     ]
