@@ -1,6 +1,7 @@
 """The admin tests of this package read the English admin (through the language cookie, as the switch sets it).
 
-The French admin, its default, is checked page by page in tests/test_admin_french.py.
+The French admin, its default, is checked page by page in tests/test_admin_french.py; the ops tests were
+written against the English one.
 """
 
 from __future__ import annotations
