@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .geocoding import commune_suggestions
 from .models import Commune, Department, PostalCode, ReferenceImport
@@ -20,7 +21,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         return super().get_queryset(request).annotate(commune_count=Count("communes"))
 
-    @admin.display(description="Communes", ordering="commune_count")
+    @admin.display(description=_("Communes"), ordering="commune_count")
     def commune_count(self, department: Department) -> int:
         return department.commune_count  # type: ignore[attr-defined]
 
@@ -28,8 +29,8 @@ class DepartmentAdmin(admin.ModelAdmin):
 class PostalCodeInline(admin.TabularInline):
     model = PostalCode.communes.through
     extra = 0
-    verbose_name = "postcode"
-    verbose_name_plural = "postcodes"
+    verbose_name = _("code postal")
+    verbose_name_plural = _("codes postaux")
     raw_id_fields = ["postalcode"]
 
 
@@ -39,21 +40,23 @@ class CommuneAdmin(admin.ModelAdmin):
     list_filter = ["kind", "location_source", "department"]
     list_select_related = ["department"]
     search_fields = ["=insee", "name", "=postal_codes__code"]
-    search_help_text = "Name (accents and articles optional), INSEE code or postcode."
+    search_help_text = _("Nom (accents et articles facultatifs), code INSEE ou code postal.")
     readonly_fields = ["search_name"]
     raw_id_fields = ["parent"]
     inlines = [PostalCodeInline]
     fieldsets = [
         (None, {"fields": ["insee", "name", "search_name", "kind", "parent", "department", "population"]}),
         (
-            "Location",
+            _("Emplacement"),
             {
                 "fields": ["lat", "lon", "location_source"],
-                "description": "A point changed here is marked as set by an admin: the import keeps it.",
+                "description": _(
+                    "Un point modifié ici est marqué comme fixé par un administrateur : l’import le garde."
+                ),
             },
         ),
         (
-            "Town hall",
+            _("Mairie"),
             {"fields": ["town_hall_address", "phone", "email", "website", "opening_hours", "accessibility"]},
         ),
     ]
@@ -71,7 +74,7 @@ class CommuneAdmin(admin.ModelAdmin):
             results |= queryset.filter(insee__in=suggested)
         return results, may_have_duplicates
 
-    @admin.display(description="Postcodes")
+    @admin.display(description=_("Codes postaux"))
     def postcodes(self, commune: Commune) -> str:
         return ", ".join(postal_code.code for postal_code in commune.postal_codes.all())
 
@@ -92,7 +95,7 @@ class PostalCodeAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PostalCode]:
         return super().get_queryset(request).prefetch_related("communes")
 
-    @admin.display(description="Communes")
+    @admin.display(description=_("Communes"))
     def commune_names(self, postal_code: PostalCode) -> str:
         return ", ".join(commune.name for commune in postal_code.communes.all())
 

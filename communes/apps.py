@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommunesConfig(AppConfig):
     name = "communes"
-    verbose_name = "Communes (reference data)"
+    verbose_name = _("Communes (données de référence)")

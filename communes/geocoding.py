@@ -90,7 +90,7 @@ def _clean_query(query: object) -> str:
         )
     text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
     if not text:
-        raise GeocodingError(_("Saisissez le nom d'une commune ou un code postal."), code="empty")
+        raise GeocodingError(_("Saisissez le nom d’une commune ou un code postal."), code="empty")
     if len(text) > MAX_QUERY_LENGTH:
         raise GeocodingError(
             _("Votre recherche est trop longue : %(max)d caractères au plus.") % {"max": MAX_QUERY_LENGTH},
@@ -154,7 +154,7 @@ def _unlocated(query: str) -> GeocodingError:
 
 def _unknown(query: str) -> GeocodingError:
     return GeocodingError(
-        _("Aucune commune ne correspond à « %(query)s ». Vérifiez l'orthographe ou saisissez un code postal.")
+        _("Aucune commune ne correspond à « %(query)s ». Vérifiez l’orthographe ou saisissez un code postal.")
         % {"query": _quoted(query)},
         code="unknown",
     )
@@ -264,7 +264,7 @@ def geocode(query: str) -> GeocodeResult:
     article, key = split_article(text)
     if not key or not re.search(r"[a-z]", key):
         raise GeocodingError(
-            _("« %(query)s » n'est ni un nom de commune ni un code postal.") % {"query": _quoted(text)},
+            _("« %(query)s » n’est ni un nom de commune ni un code postal.") % {"query": _quoted(text)},
             code="invalid",
         )
     arrondissement = _arrondissement_code(key)

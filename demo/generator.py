@@ -18,6 +18,7 @@ from typing import Any
 
 from communes.france import ILE_DE_FRANCE, PARIS, RHONE_ALPES
 from communes.models import Commune
+from communes.names import with_preposition
 
 # Where the demo town halls come from: (department codes, how many), filled in this order.
 DEMO_SHARES: tuple[tuple[tuple[str, ...], int], ...] = ((ILE_DE_FRANCE, 30), (RHONE_ALPES, 20))
@@ -27,7 +28,6 @@ _RUN_STICKINESS = 0.7  # chance that a slot is in the same state as the one befo
 _MAX_CELLS_PER_DAY = 32  # 08:00-12:00 and 13:30-17:30 in quarters of an hour
 _POSTCODE = re.compile(r"\b(\d{5})\b")
 _ARRONDISSEMENT = re.compile(r"^(?P<city>Paris|Lyon|Marseille) (?P<number>\d+(?:er|e)) Arrondissement$")
-_VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒ")
 
 
 # --- Town halls ---------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def demo_town_hall_from_commune(commune: Commune) -> DemoTownHall:
     arrondissement = _ARRONDISSEMENT.match(commune.name)
     return DemoTownHall(
         id=commune.insee,
-        name=town_hall_name(commune.name),
+        name=town_hall_name(commune.name, commune.insee),
         longitude=round(float(commune.lon), 6),
         latitude=round(float(commune.lat), 6),
         public_entry_address=address,
@@ -85,18 +85,13 @@ def demo_town_hall_from_commune(commune: Commune) -> DemoTownHall:
     )
 
 
-def town_hall_name(commune_name: str) -> str:
-    """'Mairie de Grenoble', 'Mairie d'Argenteuil', 'Mairie du Plessis-Robinson', 'Mairie des Mureaux',
+def town_hall_name(commune_name: str, insee: str | None = None) -> str:
+    """'Mairie de Grenoble', 'Mairie d’Argenteuil', 'Mairie du Plessis-Robinson', 'Mairie des Mureaux',
     'Mairie du 15e arrondissement de Paris'."""
     arrondissement = _ARRONDISSEMENT.match(commune_name)
     if arrondissement:
         return f"Mairie du {arrondissement.group('number')} arrondissement de {arrondissement.group('city')}"
-    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
-        if commune_name.startswith(article):
-            return f"Mairie {contracted}{commune_name.removeprefix(article)}"
-    if commune_name[:1].upper() in _VOWELS:
-        return f"Mairie d'{commune_name}"
-    return f"Mairie de {commune_name}"
+    return f"Mairie {with_preposition(commune_name, 'de', insee=insee)}"
 
 
 def demo_town_halls_select(

@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ops.dashboard import dashboard_build
@@ -30,9 +32,11 @@ from scrapers.models import Source
 DASHBOARD_ORIGIN = "from the ops dashboard"
 CHANGELIST_ORIGIN = "from the source list"
 DASHBOARD_MESSAGES = {
-    Operation.RUN_NOW: "Queued a scrape of {source}; its run appears here within a minute if a worker is running.",
-    Operation.PAUSE: "Paused {source}: it is no longer scraped on schedule.",
-    Operation.RESUME: "Resumed {source}: it is scraped at the next dispatch.",
+    Operation.RUN_NOW: _(
+        "Collecte de %(source)s mise en file : elle apparaît ici d’ici une minute si un worker tourne."
+    ),
+    Operation.PAUSE: _("%(source)s est en pause : elle n’est plus collectée selon le planning."),
+    Operation.RESUME: _("%(source)s a repris : elle est collectée au prochain passage."),
 }
 
 # scrapers.admin registered the plain SourceAdmin when imported above; this one takes its place.
@@ -60,7 +64,7 @@ class SourceAdmin(scrapers_admin.SourceAdmin):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
-            "title": "Ops dashboard",
+            "title": _("Tableau de bord d’exploitation"),
             "opts": self.opts,
             "dashboard": dashboard_build(),
             "can_operate": self.has_change_permission(request),
@@ -80,28 +84,43 @@ class SourceAdmin(scrapers_admin.SourceAdmin):
         sources_operate(
             operation=operation, source_ids=[source.pk], user_id=request.user.pk, origin=DASHBOARD_ORIGIN
         )
-        self.message_user(request, DASHBOARD_MESSAGES[operation].format(source=source), messages.SUCCESS)
+        self.message_user(request, DASHBOARD_MESSAGES[operation] % {"source": source}, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:scrapers_dashboard") + f"#source-{source.pk}")
 
-    @admin.action(description="Run now (enqueue a scrape)")
+    @admin.action(description=_("Collecter maintenant (mettre une collecte en file)"))
     def run_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         count = self._operate(request, queryset, Operation.RUN_NOW)
         self.message_user(
             request,
-            f"Queued a scrape of {count} source(s); results appear in their runs within a minute "
-            "if a worker is running.",
+            ngettext(
+                "Collecte de %(count)d source mise en file : son résultat apparaît dans ses collectes d’ici une "
+                "minute si un worker tourne.",
+                "Collecte de %(count)d sources mise en file : leurs résultats apparaissent dans leurs collectes "
+                "d’ici une minute si un worker tourne.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )
 
-    @admin.action(description="Pause (stop scheduled scrapes)")
+    @admin.action(description=_("Mettre en pause (plus de collecte planifiée)"))
     def pause(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         count = self._operate(request, queryset, Operation.PAUSE)
-        self.message_user(request, f"Paused {count} source(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d source mise en pause.", "%(count)d sources mises en pause.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Resume (scrape at the next dispatch)")
+    @admin.action(description=_("Reprendre (collecte au prochain passage)"))
     def resume(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         count = self._operate(request, queryset, Operation.RESUME)
-        self.message_user(request, f"Resumed {count} source(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d source a repris.", "%(count)d sources ont repris.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     def _operate(self, request: HttpRequest, queryset: QuerySet[Source], operation: Operation) -> int:
         return sources_operate(
@@ -133,13 +152,13 @@ class LogEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="object", ordering="object_repr")
+    @admin.display(description=_("objet"), ordering="object_repr")
     def object_link(self, entry: LogEntry) -> str:
         url = entry.get_admin_url() if entry.action_flag != DELETION else ""
         if not url:
             return entry.object_repr
         return format_html('<a href="{}">{}</a>', url, entry.object_repr)
 
-    @admin.display(description="change message")
+    @admin.display(description=_("message de modification"))
     def message(self, entry: LogEntry) -> str:
         return entry.get_change_message()

@@ -176,17 +176,17 @@ def runs_chart(buckets: list[HourBucket], *, width: int = 900, height: int = 220
 
 # Problems first. What each health means is SourceQuerySet's docstring (scrapers/models.py).
 HEALTH_GROUPS = [
-    (SourceHealth.FAILING, "Failing"),
-    (SourceHealth.STALE, "Stale"),
-    (SourceHealth.OK, "OK"),
-    (SourceHealth.PAUSED, "Paused or disabled"),
+    (SourceHealth.FAILING, SourceHealth.FAILING.label),
+    (SourceHealth.STALE, SourceHealth.STALE.label),
+    (SourceHealth.OK, SourceHealth.OK.label),
+    (SourceHealth.PAUSED, SourceHealth.PAUSED.label),
 ]
 
 
 @dataclass(frozen=True)
 class HealthGroup:
     health: str
-    label: str
+    label: str  # lazily translated: SourceHealth's label
     sources: list[Source]
 
 

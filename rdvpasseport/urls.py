@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from ops import views as ops_views
 
-admin.site.site_header = "rdvpasseport administration"
+admin.site.site_header = _("Administration de rdvpasseport")
 admin.site.site_title = "rdvpasseport admin"
-admin.site.index_title = "Communes, town halls and booking sources"
+admin.site.index_title = _("Communes, mairies et sources de réservation")
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from scrapers.connectors import CONNECTOR_KINDS, kind_config_problems, kind_options
@@ -43,14 +43,25 @@ class TokenField(forms.CharField):
 
 
 class SourceForm(forms.ModelForm):
-    kind = forms.ChoiceField(choices=CONNECTOR_KINDS, help_text="Which connector reads this source.")
-    base_url = forms.URLField(label="Base URL", max_length=1000, assume_scheme="https")
+    kind = forms.ChoiceField(
+        choices=CONNECTOR_KINDS,
+        label=capfirst(Source._meta.get_field("kind").verbose_name),
+        help_text=_("Le connecteur qui lit cette source."),
+    )
+    base_url = forms.URLField(
+        label=capfirst(Source._meta.get_field("base_url").verbose_name),
+        max_length=1000,
+        assume_scheme="https",
+    )
     token = TokenField(
+        label=capfirst(Source._meta.get_field("token").verbose_name),
         required=False,
         max_length=500,
-        help_text="Write-only. Leave empty to keep the stored token; it is never displayed.",
+        help_text=_(
+            "En écriture seule. Laissez vide pour garder le jeton enregistré ; il n’est jamais affiché."
+        ),
     )
-    clear_token = forms.BooleanField(required=False, label="Remove the stored token")
+    clear_token = forms.BooleanField(required=False, label=_("Supprimer le jeton enregistré"))
 
     class Meta:
         model = Source
@@ -118,12 +129,14 @@ def _options_help(kinds: list[str]) -> SafeString:
         )
         for kind in kinds
     ]
-    intro = format_html("{}", "A JSON object of the kind's options, checked when the source is saved.")
+    intro = format_html(
+        "{}", _("Un objet JSON des options du type, vérifié à l’enregistrement de la source.")
+    )
     return format_html("<div>{}{}</div>", intro, format_html_join("", "{}", ((b,) for b in blocks)))
 
 
 class HealthFilter(admin.SimpleListFilter):
-    title = "health"
+    title = _("santé")
     parameter_name = "health"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -144,7 +157,7 @@ class RecentRunsFormSet(forms.BaseInlineFormSet):
 class ScrapeRunInline(admin.TabularInline):
     model = ScrapeRun
     formset = RecentRunsFormSet
-    verbose_name_plural = "last 10 scrape runs"
+    verbose_name_plural = _("10 dernières collectes")
     extra = 0
     max_num = 0
     can_delete = False
@@ -170,7 +183,7 @@ class ScrapeRunInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="error")
+    @admin.display(description=_("erreur"))
     def error_excerpt(self, run: ScrapeRun) -> str:
         return Truncator(run.error).chars(120)
 
@@ -210,7 +223,7 @@ class SourceAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "kind", "base_url", "auth_header", "token", "clear_token", "config"]}),
         (
-            "Schedule",
+            _("Planification"),
             {
                 "fields": [
                     "enabled",
@@ -223,7 +236,7 @@ class SourceAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Health",
+            _("Santé"),
             {
                 "fields": [
                     "next_run_at",
@@ -253,19 +266,19 @@ class SourceAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         return super().get_queryset(request).with_health().with_counts()  # type: ignore[attr-defined]
 
-    @admin.display(description="health", ordering="computed_health")
+    @admin.display(description=_("santé"), ordering="computed_health")
     def health(self, source: Source) -> str:
         return source.health
 
-    @admin.display(description="last error")
+    @admin.display(description=_("dernière erreur"))
     def last_error_excerpt(self, source: Source) -> str:
         return Truncator(source.last_error).chars(80)
 
-    @admin.display(description="town halls", ordering="town_halls_total")
+    @admin.display(description=_("mairies"), ordering="town_halls_total")
     def town_halls_count(self, source: Source) -> int:
         return source.town_halls_total
 
-    @admin.display(description="upcoming slots", ordering="slots_total")
+    @admin.display(description=_("créneaux à venir"), ordering="slots_total")
     def slots_count(self, source: Source) -> int:
         return source.slots_total
 
@@ -301,7 +314,7 @@ class ScrapeRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="error")
+    @admin.display(description=_("erreur"))
     def error_excerpt(self, run: ScrapeRun) -> str:
         return Truncator(run.error).chars(80)
 

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScrapersConfig(AppConfig):
     name = "scrapers"
-    verbose_name = "Booking sources and scrapes"
+    verbose_name = _("Sources de réservation et collectes")

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from slots.models import TownHall
 
@@ -21,10 +22,10 @@ DISCOVERY_INTERVAL_HOURS_MAX = 24 * 30
 
 
 class SourceHealth(models.TextChoices):
-    OK = "ok", "OK"
-    STALE = "stale", "Stale"
-    FAILING = "failing", "Failing"
-    PAUSED = "paused", "Paused or disabled"
+    OK = "ok", _("OK")
+    STALE = "stale", _("Données anciennes")
+    FAILING = "failing", _("En échec")
+    PAUSED = "paused", _("En pause ou désactivée")
 
 
 class _PlusMinutes(models.Func):
@@ -178,50 +179,68 @@ class _Count(models.Func):
 class Source(models.Model):
     """Somewhere slots come from: a booking editor's API, a feed, a file or a page."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(_("nom"), max_length=200, unique=True)
     kind = models.CharField(
-        max_length=30, help_text="Which connector reads this source (scrapers/connectors/)."
+        _("type"), max_length=30, help_text=_("Le connecteur qui lit cette source (scrapers/connectors/).")
     )
-    base_url = models.URLField("base URL", max_length=1000)
+    base_url = models.URLField(_("URL de base"), max_length=1000)
     auth_header = models.CharField(
+        _("en-tête d’authentification"),
         max_length=100,
         blank=True,
         default="",
-        help_text="The HTTP header carrying the token; empty: the standard header of the kind, if it has one.",
+        help_text=_("L’en-tête HTTP qui porte le jeton ; vide : l’en-tête standard du type, s’il en a un."),
     )
-    token = models.CharField(max_length=500, blank=True, help_text="Never shown in lists or logs.")
+    token = models.CharField(
+        _("jeton"), max_length=500, blank=True, help_text=_("Jamais affiché dans les listes ni les journaux.")
+    )
     config = models.JSONField(
+        _("configuration"),
         default=dict,
         blank=True,
-        help_text="The options of the source's kind, checked when it is saved (see the README's connector table).",
+        help_text=_(
+            "Les options du type de la source, vérifiées à l’enregistrement (tableau des connecteurs du README)."
+        ),
     )
-    enabled = models.BooleanField(default=True)
-    paused = models.BooleanField(default=False, help_text="Paused by an operator.")
-    is_demo = models.BooleanField(default=False, help_text="The local demo booking server.")
-    interval_minutes = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
-    discovery_interval_hours = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])
+    enabled = models.BooleanField(_("activée"), default=True)
+    paused = models.BooleanField(_("en pause"), default=False, help_text=_("Mise en pause par un opérateur."))
+    is_demo = models.BooleanField(
+        _("démonstration"), default=False, help_text=_("Le serveur local de réservation de démonstration.")
+    )
+    interval_minutes = models.PositiveIntegerField(
+        _("intervalle (minutes)"), default=5, validators=[MinValueValidator(1)]
+    )
+    discovery_interval_hours = models.PositiveIntegerField(
+        _("intervalle de découverte (heures)"), default=24, validators=[MinValueValidator(1)]
+    )
     max_documents = models.PositiveSmallIntegerField(
+        _("documents au plus"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(6)],
-        help_text="Ask for slots for 1 up to this many people.",
+        help_text=_("Demander des créneaux pour 1 personne jusqu’à ce nombre."),
     )
 
-    next_run_at = models.DateTimeField(null=True, blank=True)
-    last_run_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_discovery_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_run_at = models.DateTimeField(_("prochaine collecte"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("dernière collecte"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("dernier succès"), null=True, blank=True)
+    last_discovery_at = models.DateTimeField(_("dernière découverte"), null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("échecs consécutifs"), default=0)
     claimed_until = models.DateTimeField(
-        null=True, blank=True, help_text="A worker holds this source until then."
+        _("réservée jusqu’à"),
+        null=True,
+        blank=True,
+        help_text=_("Un worker traite cette source jusqu’à ce moment."),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     objects = SourceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -268,13 +287,24 @@ class Source(models.Model):
 class MeetingPoint(models.Model):
     """A source's own identifier for a town hall (an ANTS meeting point, a structure id, ...)."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="meeting_points")
-    external_id = models.CharField(max_length=200)
-    town_hall = models.ForeignKey(TownHall, on_delete=models.CASCADE, related_name="meeting_points")
-    config = models.JSONField(default=dict, blank=True, help_text="Per-town-hall options of the connector.")
-    last_seen = models.DateTimeField(default=timezone.now)
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.CASCADE, related_name="meeting_points"
+    )
+    external_id = models.CharField(_("identifiant externe"), max_length=200)
+    town_hall = models.ForeignKey(
+        TownHall, verbose_name=_("mairie"), on_delete=models.CASCADE, related_name="meeting_points"
+    )
+    config = models.JSONField(
+        _("configuration"),
+        default=dict,
+        blank=True,
+        help_text=_("Options du connecteur propres à cette mairie."),
+    )
+    last_seen = models.DateTimeField(_("vu pour la dernière fois"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("point de rendez-vous")
+        verbose_name_plural = _("points de rendez-vous")
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="meeting_point_unique_per_source")
         ]
@@ -285,27 +315,40 @@ class MeetingPoint(models.Model):
 
 class ScrapeRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCESS = "success", "Success"
-        FAILED = "failed", "Failed (last good data kept)"
-        SUSPICIOUS = "suspicious", "Suspicious (last good data kept)"
-        INTERRUPTED = "interrupted", "Interrupted (worker killed or database lost; last good data kept)"
+        RUNNING = "running", _("En cours")
+        SUCCESS = "success", _("Réussie")
+        FAILED = "failed", _("Échouée (dernières bonnes données gardées)")
+        SUSPICIOUS = "suspicious", _("Suspecte (dernières bonnes données gardées)")
+        INTERRUPTED = (
+            "interrupted",
+            _("Interrompue (worker arrêté ou base perdue ; dernières bonnes données gardées)"),
+        )
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
-    discovery = models.BooleanField(default=False, help_text="This run also refreshed the meeting points.")
-    town_halls = models.PositiveIntegerField(default=0)
-    slots_new = models.PositiveIntegerField(default=0)
-    slots_kept = models.PositiveIntegerField(default=0)
-    slots_removed = models.PositiveIntegerField(default=0)
-    parse_errors = models.PositiveIntegerField(default=0)
-    http_calls = models.PositiveIntegerField(default=0)
-    bytes_received = models.PositiveBigIntegerField(default=0)
-    error = models.TextField(blank=True, help_text="Excerpt of what went wrong (never the token).")
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.CASCADE, related_name="runs"
+    )
+    started_at = models.DateTimeField(_("début"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    status = models.CharField(_("statut"), max_length=12, choices=Status.choices, default=Status.RUNNING)
+    discovery = models.BooleanField(
+        _("découverte"),
+        default=False,
+        help_text=_("Cette collecte a aussi mis à jour les points de rendez-vous."),
+    )
+    town_halls = models.PositiveIntegerField(_("mairies"), default=0)
+    slots_new = models.PositiveIntegerField(_("nouveaux créneaux"), default=0)
+    slots_kept = models.PositiveIntegerField(_("créneaux gardés"), default=0)
+    slots_removed = models.PositiveIntegerField(_("créneaux retirés"), default=0)
+    parse_errors = models.PositiveIntegerField(_("erreurs de lecture"), default=0)
+    http_calls = models.PositiveIntegerField(_("appels HTTP"), default=0)
+    bytes_received = models.PositiveBigIntegerField(_("octets reçus"), default=0)
+    error = models.TextField(
+        _("erreur"), blank=True, help_text=_("Extrait de ce qui a échoué (jamais le jeton).")
+    )
 
     class Meta:
+        verbose_name = _("collecte")
+        verbose_name_plural = _("collectes")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["source", "-started_at"], name="run_source_recent")]
 

@@ -20,9 +20,11 @@ class TownHallForm(forms.ModelForm):
         choices=[(name, TownHall._meta.get_field(name).verbose_name) for name in TownHall.LOCKABLE_FIELDS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Locked fields",
-        help_text="Discovery never overwrites a locked field. Editing a field locks it; untick it to let the "
-        "source's value come back at the next discovery.",
+        label=_("Champs verrouillés"),
+        help_text=_(
+            "La découverte ne remplace jamais un champ verrouillé. Modifier un champ le verrouille ; décochez-le "
+            "pour que la valeur de la source revienne à la prochaine découverte."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -80,16 +82,18 @@ class TownHallAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "commune", "address", "postcode", "active")}),
         (
-            "Location",
+            _("Emplacement"),
             {
                 "fields": ("lat", "lon", "location_locked"),
-                "description": "Check “location locked” after correcting the point, or the next scrape "
-                "may move it back to the source's coordinates. Left empty, it is the commune's "
-                "town-hall point.",
+                "description": _(
+                    "Cochez « emplacement verrouillé » après avoir corrigé le point, sinon la prochaine collecte "
+                    "peut le ramener aux coordonnées de la source. Laissé vide, c’est le point de la mairie de "
+                    "la commune."
+                ),
             },
         ),
         (
-            "Contact and booking",
+            _("Contact et réservation"),
             {
                 "fields": (
                     "phone",
@@ -101,13 +105,15 @@ class TownHallAdmin(admin.ModelAdmin):
                     "takes_cni",
                     "takes_passport",
                 ),
-                "description": "Empty phone, e-mail and website fall back to the commune's directory entry. "
-                "Town halls no source follows (phone, walk-in...) can also be imported from CSV: "
-                "docs/TOWN_HALLS.md.",
+                "description": _(
+                    "Téléphone, courriel et site web laissés vides reprennent ceux de l’annuaire de la commune. "
+                    "Les mairies qu’aucune source ne suit (téléphone, sans rendez-vous…) peuvent aussi être "
+                    "importées d’un fichier CSV : docs/TOWN_HALLS.md."
+                ),
             },
         ),
-        ("Corrections", {"fields": ("locked_fields",)}),
-        ("Freshness", {"fields": ("checked_at", "stale_at", "created_at", "updated_at")}),
+        (_("Corrections"), {"fields": ("locked_fields",)}),
+        (_("Fraîcheur"), {"fields": ("checked_at", "stale_at", "created_at", "updated_at")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TownHall]:
@@ -124,15 +130,15 @@ class TownHallAdmin(admin.ModelAdmin):
         count = Coalesce(Subquery(upcoming, output_field=IntegerField()), Value(0))
         return super().get_queryset(request).annotate(upcoming_slots_count=count)
 
-    @admin.display(description="upcoming slots", ordering="upcoming_slots_count")
+    @admin.display(description=_("créneaux à venir"), ordering="upcoming_slots_count")
     def upcoming_slots(self, town_hall: TownHall) -> int:
         return town_hall.upcoming_slots_count  # type: ignore[attr-defined]
 
-    @admin.display(description="locked fields")
+    @admin.display(description=_("champs verrouillés"))
     def corrected(self, town_hall: TownHall) -> str:
         return ", ".join(sorted(town_hall.locked_field_names())) or "—"
 
-    @admin.display(description="stale", boolean=True)
+    @admin.display(description=_("données anciennes"), boolean=True)
     def is_stale_now(self, town_hall: TownHall) -> bool | None:
         return None if town_hall.stale_at is None else town_hall.is_stale()
 

@@ -35,7 +35,7 @@ def communes(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
     if not query:
         return _bad_request(
-            _("Le paramètre q (début d'un nom de commune ou d'un code postal) est obligatoire.")
+            _("Le paramètre q (début d’un nom de commune ou d’un code postal) est obligatoire.")
         )
     if len(query) > MAX_QUERY_LENGTH:
         return _bad_request(_("Le texte recherché (q) est trop long pour être un lieu."))

@@ -99,12 +99,12 @@ class SearchForm(forms.Form):
     motif = forms.ChoiceField(
         label=_("Motif"),
         choices=[
-            ("cni", _("Carte d'identité")),
+            ("cni", _("Carte d’identité")),
             ("passeport", _("Passeport")),
             ("cni-passeport", _("Les deux")),
         ],
         error_messages={
-            "invalid_choice": _("Motif inconnu : choisissez carte d'identité, passeport ou les deux.")
+            "invalid_choice": _("Motif inconnu : choisissez carte d’identité, passeport ou les deux.")
         },
     )
     personnes = forms.TypedChoiceField(
@@ -311,7 +311,7 @@ class ApiSearchForm(forms.Form):
         start = data.get("start_date") or today
         if (start - today).days > MAX_START_DAYS:
             raise forms.ValidationError(
-                _("La date de début (start_date) doit tomber dans l'année qui vient.")
+                _("La date de début (start_date) doit tomber dans l’année qui vient.")
             )
         end = data.get("end_date") or start + dt.timedelta(days=MAX_WINDOW_DAYS)
         if end < start:

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from communes.models import Commune
 from slots.phones import tel_href
@@ -51,57 +52,76 @@ class TownHall(models.Model):
     class Booking(models.TextChoices):
         """How citizens book at a town hall no source follows."""
 
-        ONLINE = "online", "Online, on a booking page we do not read"
-        PHONE = "phone", "By phone"
-        WALK_IN = "walk_in", "Walk-in (no appointment)"
+        ONLINE = "online", _("En ligne, sur une page de réservation que nous ne lisons pas")
+        PHONE = "phone", _("Par téléphone")
+        WALK_IN = "walk_in", _("Sans rendez-vous")
 
-    name = models.CharField(max_length=255)
-    address = models.CharField(max_length=500, blank=True)
-    postcode = models.CharField(max_length=5, blank=True)
+    name = models.CharField(_("nom"), max_length=255)
+    address = models.CharField(_("adresse"), max_length=500, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     commune = models.ForeignKey(
-        Commune, null=True, blank=True, on_delete=models.SET_NULL, related_name="town_halls"
+        Commune,
+        verbose_name=_("commune"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="town_halls",
     )
-    lat = models.FloatField("latitude", null=True, blank=True)
-    lon = models.FloatField("longitude", null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
     location_locked = models.BooleanField(
-        default=False, help_text="An admin corrected the location: scrapes never overwrite it."
+        _("emplacement verrouillé"),
+        default=False,
+        help_text=_("Un administrateur a corrigé l’emplacement : les collectes ne le remplacent jamais."),
     )
     locked_fields = models.JSONField(
+        _("champs verrouillés"),
         default=list,
         blank=True,
-        help_text="Fields an admin corrected (names among TownHall.LOCKABLE_FIELDS): discovery never "
-        "overwrites them.",
+        help_text=_(
+            "Champs corrigés par un administrateur (noms parmi TownHall.LOCKABLE_FIELDS) : la découverte ne "
+            "les remplace jamais."
+        ),
     )
-    phone = models.CharField(max_length=50, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
-    website = models.URLField(max_length=500, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=50, blank=True)
+    email = models.EmailField(_("courriel"), max_length=254, blank=True)
+    website = models.URLField(_("site web"), max_length=500, blank=True)
     booking_url = models.URLField(
-        "default booking URL",
+        _("lien de réservation par défaut"),
         max_length=1000,
         blank=True,
-        help_text="Shown when a slot has no link of its own.",
+        help_text=_("Affiché quand un créneau n’a pas de lien propre."),
     )
     online_booking = models.BooleanField(
-        default=False, help_text="Slots of this town hall are collected from an online booking source."
+        _("réservation en ligne"),
+        default=False,
+        help_text=_(
+            "Les créneaux de cette mairie sont collectés auprès d’une source de réservation en ligne."
+        ),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Décochez pour cacher cette mairie aux usagers.")
     )
     booking = models.CharField(
-        "booking without a source",
+        _("réservation sans source"),
         max_length=10,
         choices=Booking.choices,
         blank=True,
-        help_text="How citizens book when no source follows this town hall (ignored while one does).",
+        help_text=_("Comment réserver quand aucune source ne suit cette mairie (ignoré tant qu’une source la suit)."),
     )
-    takes_cni = models.BooleanField("takes identity cards", default=True)
-    takes_passport = models.BooleanField("takes passports", default=True)
-    active = models.BooleanField(default=True, help_text="Uncheck to hide this town hall from citizens.")
+    takes_cni = models.BooleanField(_("reçoit les demandes de carte d’identité"), default=True)
+    takes_passport = models.BooleanField(_("reçoit les demandes de passeport"), default=True)
     checked_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its slots were last collected successfully."
+        _("vérifiée le"), null=True, blank=True, help_text=_("Dernière collecte réussie de ses créneaux.")
     )
     stale_at = models.DateTimeField(
-        null=True, blank=True, help_text="Past this moment its slots are shown as stale."
+        _("périmée à partir du"),
+        null=True,
+        blank=True,
+        help_text=_("Passé ce moment, ses créneaux sont signalés comme anciens."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     objects = TownHallQuerySet.as_manager()
 
@@ -110,6 +130,8 @@ class TownHall(models.Model):
     LOCKABLE_FIELDS = ("name", "address", "postcode", "phone", "website", "booking_url")
 
     class Meta:
+        verbose_name = _("mairie")
+        verbose_name_plural = _("mairies")
         ordering = ["name"]
         indexes = [models.Index(fields=["lat", "lon"], name="townhall_lat_lon")]
 
@@ -202,20 +224,29 @@ class Slot(models.Model):
     """
 
     # By name, not import: slots sits below scrapers, yet a source's slots must go with it.
-    source = models.ForeignKey("scrapers.Source", on_delete=models.CASCADE, related_name="slots")
-    town_hall = models.ForeignKey(TownHall, on_delete=models.CASCADE, related_name="slots")
-    starts_at = models.DateTimeField()
-    reason = models.CharField(max_length=12, choices=Reason.choices)
-    people_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Largest number of people this slot can take, when the source tells."
+    source = models.ForeignKey(
+        "scrapers.Source", verbose_name=_("source"), on_delete=models.CASCADE, related_name="slots"
     )
-    booking_url = models.URLField(max_length=1000, blank=True)
-    first_seen = models.DateTimeField(default=timezone.now)
-    last_seen = models.DateTimeField(default=timezone.now)
+    town_hall = models.ForeignKey(
+        TownHall, verbose_name=_("mairie"), on_delete=models.CASCADE, related_name="slots"
+    )
+    starts_at = models.DateTimeField(_("début"))
+    reason = models.CharField(_("motif"), max_length=12, choices=Reason.choices)
+    people_max = models.PositiveSmallIntegerField(
+        _("personnes au plus"),
+        null=True,
+        blank=True,
+        help_text=_("Nombre de personnes que ce créneau peut recevoir au plus, quand la source le dit."),
+    )
+    booking_url = models.URLField(_("lien de réservation"), max_length=1000, blank=True)
+    first_seen = models.DateTimeField(_("vu pour la première fois"), default=timezone.now)
+    last_seen = models.DateTimeField(_("vu pour la dernière fois"), default=timezone.now)
 
     objects = SlotQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("créneau")
+        verbose_name_plural = _("créneaux")
         ordering = ["starts_at"]
         constraints = [
             models.UniqueConstraint(

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from communes.addresses import visitor_address
 from communes.france import DEPARTMENT_CODE, INSEE_CODE
 from communes.geo import haversine_km
 from communes.models import Commune, Department
@@ -155,7 +156,7 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
         "truncated": len(slots) > TOWN_HALL_MAX_SLOTS,
         "data_age": town_hall.data_age(now),
         "stale": town_hall.is_stale(now),
-        "address": _address(town_hall),
+        "address": town_hall_address(town_hall),
         "phone": town_hall.contact_phone,
         "website": town_hall.contact_website,
         "email": town_hall.contact_email,
@@ -341,16 +342,18 @@ def _slot_days(slots: list[BookableSlot], *, default_url: str) -> list[SlotDay]:
     ]
 
 
-def _address(town_hall: TownHall) -> str:
+_ARRONDISSEMENT_SUFFIX = re.compile(r"\s+\d+(?:er|e) Arrondissement$")
+
+
+def town_hall_address(town_hall: TownHall) -> str:
     """One line: "80 boulevard Jean-Jaurès, 92110 Clichy", from the town hall or else its commune's directory."""
     commune = town_hall.commune
     street = town_hall.address or (commune.town_hall_address if commune else "")
-    street = ", ".join(line.strip() for line in street.splitlines() if line.strip())
-    postcode = town_hall.postcode
-    if not postcode or postcode in street:
-        return street  # a directory or source address already ends with its postcode and city
-    city = commune.name if commune and commune.name.lower() not in street.lower() else ""
-    return ", ".join(part for part in (street, f"{postcode} {city}".strip()) if part)
+    if not street.strip():
+        return ""
+    # An arrondissement's page says "Paris", as the post does, not "Paris 15e Arrondissement".
+    city = _ARRONDISSEMENT_SUFFIX.sub("", commune.name) if commune else ""
+    return visitor_address(street, postcode=town_hall.postcode, city=city)
 
 
 def accessibility_text(code: str) -> str:

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Reason(TextChoices):
-    CNI = "CNI", _("Carte d'identité")
+    CNI = "CNI", _("Carte d’identité")
     PASSPORT = "PASSPORT", _("Passeport")
-    CNI_PASSPORT = "CNI-PASSPORT", _("Carte d'identité et passeport")
+    CNI_PASSPORT = "CNI-PASSPORT", _("Carte d’identité et passeport")
 
 
 # The reasons' values, in the order sources are asked for them.

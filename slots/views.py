@@ -98,7 +98,7 @@ def search(request: HttpRequest) -> HttpResponse:
         status = 400
     elif not form.has_place:
         context["error"] = _(
-            "Saisissez un code postal ou le nom d'une commune, ou bien utilisez « Autour de moi »."
+            "Saisissez un code postal ou le nom d’une commune, ou bien utilisez « Autour de moi »."
         )
     else:
         context.update(_search_context(request.GET, form, now=now))

@@ -99,7 +99,7 @@ def test_its_booking_page_says_in_french_that_nothing_is_booked(server: DemoServ
     assert page.status_code == 200
     assert "text/html" in page.headers["Content-Type"]
     assert "Ceci est une démonstration" in page.text
-    assert "Aucun rendez-vous n'a été pris" in page.text
+    assert "Aucun rendez-vous n’a été pris" in page.text
     assert "Mairie de Clichy" in page.text
 
 
@@ -286,11 +286,13 @@ def test_it_gives_the_ordinary_postcode_of_a_town_hall_with_a_cedex_address() ->
     ("commune", "town_hall"),
     [
         ("Grenoble", "Mairie de Grenoble"),
-        ("Argenteuil", "Mairie d'Argenteuil"),
-        ("Évry-Courcouronnes", "Mairie d'Évry-Courcouronnes"),
+        ("Argenteuil", "Mairie d’Argenteuil"),
+        ("Évry-Courcouronnes", "Mairie d’Évry-Courcouronnes"),
         ("Le Plessis-Robinson", "Mairie du Plessis-Robinson"),
         ("Les Mureaux", "Mairie des Mureaux"),
         ("La Tronche", "Mairie de La Tronche"),
+        ("L'Haÿ-les-Roses", "Mairie de L’Haÿ-les-Roses"),
+        ("Herblay-sur-Seine", "Mairie d’Herblay-sur-Seine"),
         ("Lyon 3e Arrondissement", "Mairie du 3e arrondissement de Lyon"),
     ],
 )

@@ -46,7 +46,7 @@ def test_run_now_enqueues_after_commit_says_so_and_is_logged(
         )
 
     assert response.status_code == 200
-    assert "Queued a scrape of 2 source(s)" in response.content.decode()
+    assert "Queued a scrape of 2 sources" in response.content.decode()
     assert len(callbacks) == 1
     messages = [
         json.loads(raw)["headers"] for raw in broker.lrange(celery_app.conf.task_default_queue, 0, -1)
@@ -65,13 +65,13 @@ def test_pause_and_resume_actions_are_logged(admin_client):
     url = reverse("admin:scrapers_source_changelist")
 
     response = admin_client.post(url, {"action": "pause", "_selected_action": [source.pk]}, follow=True)
-    assert "Paused 1 source(s)" in response.content.decode()
+    assert "Paused 1 source." in response.content.decode()
     source.refresh_from_db()
     assert source.paused is True
     assert not Source.objects.due().filter(pk=source.pk).exists()
 
     response = admin_client.post(url, {"action": "resume", "_selected_action": [source.pk]}, follow=True)
-    assert "Resumed 1 source(s)" in response.content.decode()
+    assert "Resumed 1 source." in response.content.decode()
     source.refresh_from_db()
     assert source.paused is False
     assert Source.objects.due().filter(pk=source.pk).exists()

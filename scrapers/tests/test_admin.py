@@ -63,7 +63,7 @@ def test_the_source_list_shows_health_counts_and_never_the_token(admin_client, n
     # Failing follows the same town hall, but offers none of its slots: each source counts its own.
     assert (rows["Failing"].town_halls_total, rows["Failing"].slots_total) == (1, 0)
     html = response.content.decode()
-    for label in ("failing", "stale", "paused", "ok", "HTTP 503 Service Unavailable", "Upcoming slots"):
+    for label in ("failing", "stale", "paused", "ok", "HTTP 503 Service Unavailable", "Créneaux à venir"):
         assert label in html
     assert TOKEN not in html
 

@@ -150,7 +150,7 @@ def test_reason_names_follow_the_language():
             "Identity card and passport",
         ]
     with translation.override("fr"):
-        assert str(Reason.CNI_PASSPORT.label) == "Carte d'identité et passeport"
+        assert str(Reason.CNI_PASSPORT.label) == "Carte d’identité et passeport"
 
 
 def test_not_found_page_follows_the_language(client, db):

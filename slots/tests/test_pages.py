@@ -130,7 +130,8 @@ def test_town_hall_page_gives_practical_details_from_the_directory(client, clich
         r'<li><span class="opening-days">(.*?)</span> <span class="opening-ranges">(.*?)</span></li>', html
     )
     hours = [(days, re.sub(r"<[^>]+>", "", ranges)) for days, ranges in hours]
-    assert hours == [
+    # Twice: first above the times (shown on phones), then in the practical information.
+    assert hours == 2 * [
         ("Du lundi au jeudi", "08:30–12:00, 13:30–17:30"),
         ("Vendredi", "08:30–12:00"),
         ("Samedi", "09:00–11:30"),

@@ -43,9 +43,9 @@ def heading(html: str) -> str:
 
 def day_strip(item: str) -> list[tuple[str, int]]:
     return [
-        (name, int(count))
-        for name, count in re.findall(
-            r"<span>([^<]*)</span><i> : </i><b>(\d+)</b>",
+        (f"{name} {number}", int(count))
+        for name, number, count in re.findall(
+            r"<span>([^<]*)<br>([^<]*)</span><i> : </i><b>(\d+)</b>",
             item,
         )
     ]
@@ -75,7 +75,7 @@ def test_home_offers_the_search_form(client):
         in html
     )
     assert '<label for="id_q">Code postal ou commune</label>' in html
-    assert '<option value="cni">Carte d&#x27;identité</option>' in html
+    assert '<option value="cni">Carte d’identité</option>' in html
     assert '<option value="passeport" selected>Passeport</option>' in html
     assert '<option value="cni-passeport">Les deux</option>' in html
     assert '<option value="20" selected>20 km</option>' in html
@@ -165,7 +165,7 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     assert "2 créneaux libres dans la période" in item
     assert 'href="tel:0147153000"' in item
     assert 'href="https://www.ville-clichy.fr/"' in item
-    assert "80 boulevard Jean-Jaurès 92110" in item
+    assert "<li>80 boulevard Jean-Jaurès, 92110 Clichy</li>" in item
     assert "Rendez-vous par téléphone au" in result_item(html, clichy.asnieres)
 
 
@@ -566,7 +566,7 @@ def test_half_a_position_is_no_place(client, clichy):
     response = search(client, lat="48.9")
 
     assert response.status_code == 200
-    assert "Saisissez un code postal ou le nom d&#x27;une commune, ou bien utilisez « Autour de moi »." in (
+    assert "Saisissez un code postal ou le nom d’une commune, ou bien utilisez « Autour de moi »." in (
         response.content.decode()
     )
 
@@ -748,8 +748,8 @@ def test_search_without_town_hall_in_range_says_so(client, clichy):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, "Saisissez un code postal ou le nom d&#x27;une commune"),
-        ({"q": "   "}, "Saisissez un code postal ou le nom d&#x27;une commune"),
+        ({}, "Saisissez un code postal ou le nom d’une commune"),
+        ({"q": "   "}, "Saisissez un code postal ou le nom d’une commune"),
         ({"q": "Atlantide"}, "Aucune commune ne correspond à « Atlantide »"),
         ({"q": "99999"}, "Aucune commune ne correspond au code postal « 99999 »"),
     ],

@@ -254,6 +254,7 @@
   // ---------------------------------------------------------------------------------------------
 
   var triggeredFromResults = false;
+  var triggeredFromForm = false;
 
   function isResultsSwap(event) {
     var target = event.detail && event.detail.target;
@@ -264,6 +265,7 @@
     if (!isResultsSwap(event)) return;
     var elt = event.detail.elt;
     triggeredFromResults = !!(elt && elt.closest && elt.closest("#results-body"));
+    triggeredFromForm = !!(elt && elt.id === "search-form");
     var results = document.getElementById("results");
     if (results) results.setAttribute("aria-busy", "true");
   });
@@ -275,6 +277,16 @@
   });
 
   document.addEventListener("htmx:afterSettle", function () {
+    if (triggeredFromForm) {
+      triggeredFromForm = false;
+      // A search sent again from the form (on a phone, the results start a screen or more below it): show
+      // them, as the page loaded without JavaScript does with its #results anchor.
+      var results = document.getElementById("results");
+      if (results && results.getBoundingClientRect().top > window.innerHeight * 0.5) {
+        results.scrollIntoView({ block: "start" });
+      }
+      return;
+    }
     if (!triggeredFromResults) return;
     triggeredFromResults = false;
     // The sort or wider-search link just used is gone: continue from the new results' heading.

@@ -69,7 +69,7 @@ def test_staff_read_the_dashboard_and_pause_a_source(live_server, page, operatio
     page.fill("#id_username", "ops")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.click("text=Ops dashboard")
+    page.click("text=Tableau de bord d’exploitation")
 
     page.wait_for_selector("svg.ops-chart")
     assert page.locator("#health-failing").get_by_text("Synbird Hauts-de-Seine").is_visible()
@@ -77,10 +77,10 @@ def test_staff_read_the_dashboard_and_pause_a_source(live_server, page, operatio
     screenshot(page, "ops-dashboard")
 
     failing = operations["failing"]
-    page.locator(f"#source-{failing.pk}").get_by_role("button", name="Pause").click()
+    page.locator(f"#source-{failing.pk}").get_by_role("button", name="Mettre en pause").click()
 
     page.wait_for_selector(f"#health-paused #source-{failing.pk}")
-    assert "Paused Synbird Hauts-de-Seine" in page.locator(".messagelist").inner_text()
+    assert "Synbird Hauts-de-Seine est en pause" in page.locator(".messagelist").inner_text()
     failing.refresh_from_db()
     assert failing.paused is True
     assert violations == []

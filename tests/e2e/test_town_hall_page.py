@@ -109,7 +109,7 @@ def test_town_hall_page_shows_slots_by_day_and_switches_reason(
     first_slot = page.locator("a.slot-time").first
     assert first_slot.inner_text().startswith("09:00")
     assert first_slot.get_attribute("href").startswith("https://rdv.example.fr/")
-    assert page.get_by_text("Du lundi au vendredi").is_visible()
+    assert page.locator(".town-hall-info").get_by_text("Du lundi au vendredi").is_visible()
     assert page.locator(".alternatives .place-name").all_inner_texts() == [
         "Mairie de Levallois-Perret",  # 1.6 km, a slot: first
         "Mairie d'Asnières-sur-Seine",  # 1.5 km, no slot
