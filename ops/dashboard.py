@@ -177,6 +177,7 @@ def runs_chart(buckets: list[HourBucket], *, width: int = 900, height: int = 220
 # Problems first. What each health means is SourceQuerySet's docstring (scrapers/models.py).
 HEALTH_GROUPS = [
     (SourceHealth.FAILING, SourceHealth.FAILING.label),
+    (SourceHealth.ERROR, SourceHealth.ERROR.label),
     (SourceHealth.STALE, SourceHealth.STALE.label),
     (SourceHealth.OK, SourceHealth.OK.label),
     (SourceHealth.PAUSED, SourceHealth.PAUSED.label),

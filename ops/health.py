@@ -150,8 +150,9 @@ def check_workers() -> Check:
 
 
 def check_sources(*, now: dt.datetime) -> Check:
-    """Active sources failing or stale, by SourceQuerySet's definition (one query)."""
+    """Active sources failing, in error or stale, by SourceQuerySet's definition (one query)."""
     failing: list[str] = []
+    errors: list[str] = []
     stale: list[str] = []
     try:
         sources = list(Source.objects.active().with_health(now).values_list("name", "computed_health"))
@@ -160,19 +161,25 @@ def check_sources(*, now: dt.datetime) -> Check:
     for name, health in sources:
         if health == SourceHealth.FAILING:
             failing.append(name)
+        elif health == SourceHealth.ERROR:
+            errors.append(name)
         elif health == SourceHealth.STALE:
             stale.append(name)
     result: Check = {
-        "ok": not failing and not stale,
+        "ok": not failing and not errors and not stale,
         "active": len(sources),
         "failing": len(failing),
+        "in_error": len(errors),
         "stale": len(stale),
         # A few names help the person on call; the admin has the full list.
         "failing_names": failing[:10],
+        "in_error_names": errors[:10],
         "stale_names": stale[:10],
     }
     if not result["ok"]:
-        result["error"] = f"{len(failing)} failing and {len(stale)} stale sources"
+        result["error"] = (
+            f"{len(failing)} failing, {len(errors)} in error (last run failed) and {len(stale)} stale sources"
+        )
     return result
 
 

@@ -96,11 +96,11 @@ class DatabaseCollector:
         )
         states = GaugeMetricFamily(
             "rdvpasseport_sources",
-            "Sources by state: enabled (and not paused), paused, disabled; failing and stale as in the admin's "
-            "Health column (active sources only).",
+            "Sources by state: enabled (and not paused), paused, disabled; failing, error and stale as in the "
+            "admin's Health column (active sources only).",
             labels=["state"],
         )
-        tally = {"enabled": 0, "paused": 0, "disabled": 0, "failing": 0, "stale": 0}
+        tally = {"enabled": 0, "paused": 0, "disabled": 0, "failing": 0, "error": 0, "stale": 0}
         for source in Source.objects.with_health(now).only(
             "name", "kind", "enabled", "paused", "last_success_at", "consecutive_failures"
         ):
@@ -108,7 +108,7 @@ class DatabaseCollector:
                 tally["disabled"] += 1
                 continue
             tally["paused" if source.paused else "enabled"] += 1
-            if source.health in (SourceHealth.FAILING, SourceHealth.STALE):
+            if source.health in (SourceHealth.FAILING, SourceHealth.ERROR, SourceHealth.STALE):
                 tally[source.health] += 1
             labels = [source.name, source.kind]
             failures.add_metric(labels, source.consecutive_failures)

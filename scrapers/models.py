@@ -24,6 +24,7 @@ DISCOVERY_INTERVAL_HOURS_MAX = 24 * 30
 class SourceHealth(models.TextChoices):
     OK = "ok", _("OK")
     STALE = "stale", _("Données anciennes")
+    ERROR = "error", _("En erreur")
     FAILING = "failing", _("En échec")
     PAUSED = "paused", _("En pause ou désactivée")
 
@@ -63,7 +64,15 @@ def _paused_q() -> models.Q:
 
 
 def _failing_q() -> models.Q:
-    return _active_q() & models.Q(consecutive_failures__gte=settings.HEALTH_SOURCE_FAILURES)
+    # A source that never succeeded has no good data to keep showing: its first failure is already failing.
+    never_succeeded = models.Q(consecutive_failures__gte=1, last_success_at__isnull=True)
+    return _active_q() & (
+        models.Q(consecutive_failures__gte=settings.HEALTH_SOURCE_FAILURES) | never_succeeded
+    )
+
+
+def _error_q() -> models.Q:
+    return _active_q() & models.Q(consecutive_failures__gte=1) & ~_failing_q()
 
 
 def _stale_deadline() -> _PlusMinutes:
@@ -76,19 +85,20 @@ def _stale_deadline() -> _PlusMinutes:
 
 
 def _stale_q(now: dt.datetime) -> models.Q:
-    not_failing = models.Q(consecutive_failures__lt=settings.HEALTH_SOURCE_FAILURES)
-    return _active_q() & not_failing & models.Q(LessThan(_stale_deadline(), models.Value(now)))
+    last_run_succeeded = models.Q(consecutive_failures=0)
+    return _active_q() & last_run_succeeded & models.Q(LessThan(_stale_deadline(), models.Value(now)))
 
 
 class SourceQuerySet(models.QuerySet["Source"]):
     """The one definition of a source's health, used by the admin, the ops dashboard, /healthz and /metrics.
 
     - paused: disabled (enabled=False) or paused by an operator; never failing nor stale.
-    - failing: active, and HEALTH_SOURCE_FAILURES failed runs in a row or more (one failure is often a
-      hiccup, and the circuit breaker only slows a source down from the third).
-    - stale: active, not failing, and no success for HEALTH_SOURCE_STALE_INTERVALS of its intervals
-      (counted from its creation if it never succeeded).
-    - ok: every other source.
+    - failing: active, and HEALTH_SOURCE_FAILURES failed runs in a row or more (the circuit breaker only
+      slows a source down from the third), or a failed run when it never succeeded.
+    - error: active, its last run failed, not failing yet: never "ok", though the last good data is kept.
+    - stale: active, its last run (if any) succeeded, and no success for HEALTH_SOURCE_STALE_INTERVALS of
+      its intervals (counted from its creation if it never succeeded).
+    - ok: every other source: active, not run yet or last run succeeded, recently enough.
     """
 
     def due(self, now: dt.datetime | None = None) -> SourceQuerySet:
@@ -106,18 +116,25 @@ class SourceQuerySet(models.QuerySet["Source"]):
     def failing(self) -> SourceQuerySet:
         return self.filter(_failing_q())
 
+    def in_error(self) -> SourceQuerySet:
+        return self.filter(_error_q())
+
     def stale(self, now: dt.datetime | None = None) -> SourceQuerySet:
         return self.filter(_stale_q(now or timezone.now()))
 
     def healthy(self, now: dt.datetime | None = None) -> SourceQuerySet:
-        return self.active().exclude(_failing_q()).exclude(_stale_q(now or timezone.now()))
+        return (
+            self.active().exclude(_failing_q()).exclude(_error_q()).exclude(_stale_q(now or timezone.now()))
+        )
 
     def with_health(self, now: dt.datetime | None = None) -> SourceQuerySet:
-        """Annotate `computed_health` ("ok", "stale", "failing" or "paused"), which Source.health returns."""
+        """Annotate `computed_health` ("ok", "stale", "error", "failing" or "paused"), which Source.health
+        returns."""
         return self.annotate(
             computed_health=models.Case(
                 models.When(_paused_q(), then=models.Value(SourceHealth.PAUSED)),
                 models.When(_failing_q(), then=models.Value(SourceHealth.FAILING)),
+                models.When(_error_q(), then=models.Value(SourceHealth.ERROR)),
                 models.When(_stale_q(now or timezone.now()), then=models.Value(SourceHealth.STALE)),
                 default=models.Value(SourceHealth.OK),
                 output_field=models.CharField(),
@@ -130,6 +147,8 @@ class SourceQuerySet(models.QuerySet["Source"]):
             return self.healthy(now)
         if health == SourceHealth.STALE:
             return self.stale(now)
+        if health == SourceHealth.ERROR:
+            return self.in_error()
         if health == SourceHealth.FAILING:
             return self.failing()
         if health == SourceHealth.PAUSED:
@@ -256,7 +275,7 @@ class Source(models.Model):
 
     @property
     def health(self) -> str:
-        """ "ok", "stale", "failing" or "paused" (SourceQuerySet's definition).
+        """ "ok", "stale", "error", "failing" or "paused" (SourceQuerySet's definition).
 
         Read from the `computed_health` annotation of SourceQuerySet.with_health() when the source was
         loaded with it (lists: no per-row work); otherwise computed from this row with the same rules.
@@ -267,8 +286,12 @@ class Source(models.Model):
     def health_at(self, now: dt.datetime) -> str:
         if not self.enabled or self.paused:
             return SourceHealth.PAUSED
-        if self.consecutive_failures >= settings.HEALTH_SOURCE_FAILURES:
+        if self.consecutive_failures >= settings.HEALTH_SOURCE_FAILURES or (
+            self.consecutive_failures and self.last_success_at is None
+        ):
             return SourceHealth.FAILING
+        if self.consecutive_failures:
+            return SourceHealth.ERROR
         reference = self.last_success_at or self.created_at or now
         if reference + settings.HEALTH_SOURCE_STALE_INTERVALS * self.interval < now:
             return SourceHealth.STALE

@@ -93,6 +93,9 @@ def test_staff_see_sources_grouped_by_health_with_last_runs_counts_and_errors(ad
     )
     stale = make_source(name="Flux ICS lent", kind="ics", last_success_at=NOW - dt.timedelta(minutes=20))
     paused = make_source(name="Éditeur suspendu", paused=True)
+    in_error = make_source(
+        name="Éditeur refusé", consecutive_failures=1, last_success_at=NOW - dt.timedelta(minutes=4)
+    )
     statuses = ["success", "failed", "suspicious", "failed", "success", "success", "success"]
     for minutes, status in enumerate(statuses):  # latest first
         make_run(failing, started_at=NOW - dt.timedelta(minutes=10 * minutes + 1), status=status)
@@ -112,11 +115,13 @@ def test_staff_see_sources_grouped_by_health_with_last_runs_counts_and_errors(ad
         "ok": ["Éditeur sain"],
         "stale": ["Flux ICS lent"],
         "failing": ["Éditeur en panne"],
+        "error": ["Éditeur refusé"],
         "paused": ["Éditeur suspendu"],
     }
     html = response.content.decode()
     soup = BeautifulSoup(html, "html.parser")
-    for health, source in [("ok", ok), ("stale", stale), ("failing", failing), ("paused", paused)]:
+    pairs = [("ok", ok), ("stale", stale), ("failing", failing), ("error", in_error), ("paused", paused)]
+    for health, source in pairs:
         assert soup.find(id=f"health-{health}").find(id=f"source-{source.pk}") is not None
     failing_row = row(html, failing)
     badges = [li["class"][1] for li in failing_row.select("ol.ops-runs li")]

@@ -140,7 +140,7 @@ def test_it_reports_beat_down_when_no_heartbeat_was_ever_recorded(client) -> Non
 
 
 @pytest.mark.django_db
-def test_it_counts_failing_and_stale_sources_but_not_paused_or_disabled_ones(client) -> None:
+def test_it_counts_failing_in_error_and_stale_sources_but_not_paused_or_disabled_ones(client) -> None:
     now = timezone.now()
     make_source(name="Healthy", last_success_at=now - dt.timedelta(minutes=4))
     make_source(name="Failing", last_success_at=now - dt.timedelta(minutes=4), consecutive_failures=3)
@@ -149,16 +149,18 @@ def test_it_counts_failing_and_stale_sources_but_not_paused_or_disabled_ones(cli
         name="Paused", paused=True, consecutive_failures=9, last_success_at=now - dt.timedelta(days=2)
     )
     make_source(name="Disabled", enabled=False, consecutive_failures=9)
-    make_source(name="One hiccup", last_success_at=now - dt.timedelta(minutes=6), consecutive_failures=1)
+    make_source(name="One hiccup", last_success_at=now - dt.timedelta(minutes=2), consecutive_failures=1)
+    make_source(name="Never worked", consecutive_failures=1)  # HTTP 401 on its first run: failing at once
 
     response = client.get("/healthz")
 
     assert response.status_code == 200
     sources = response.json()["checks"]["sources"]
     assert sources["ok"] is False
-    assert sources["active"] == 4
-    assert (sources["failing"], sources["stale"]) == (1, 1)
-    assert sources["failing_names"] == ["Failing"]
+    assert sources["active"] == 5
+    assert (sources["failing"], sources["in_error"], sources["stale"]) == (2, 1, 1)
+    assert sorted(sources["failing_names"]) == ["Failing", "Never worked"]
+    assert sources["in_error_names"] == ["One hiccup"]
     assert sources["stale_names"] == ["Stale"]
 
 
@@ -198,7 +200,7 @@ MINUTE = dt.timedelta(minutes=1)
 HEALTH_CASES: dict[str, tuple[str, dict[str, object], dt.timedelta]] = {
     "Succeeding": ("ok", {"last_success_at": NOW - 14 * MINUTE}, dt.timedelta(days=30)),
     "Two failures in a row": (
-        "ok",
+        "error",
         {"consecutive_failures": 2, "last_success_at": NOW - 6 * MINUTE},
         dt.timedelta(days=30),
     ),
@@ -224,7 +226,14 @@ HEALTH_CASES: dict[str, tuple[str, dict[str, object], dt.timedelta]] = {
         {"interval_minutes": 60, "last_success_at": NOW - 181 * MINUTE},
         dt.timedelta(days=30),
     ),
-    "Never succeeded": ("stale", {"consecutive_failures": 1}, 16 * MINUTE),
+    "Last run failed, once": (
+        "error",
+        {"consecutive_failures": 1, "last_success_at": NOW - 4 * MINUTE},
+        dt.timedelta(days=30),
+    ),
+    "Never succeeded": ("failing", {"consecutive_failures": 1}, 16 * MINUTE),
+    "First run failed at once": ("failing", {"consecutive_failures": 1}, MINUTE),
+    "Never run, late": ("stale", {}, 16 * MINUTE),
     "Paused": (
         "paused",
         {"paused": True, "consecutive_failures": 9, "last_success_at": NOW - dt.timedelta(days=3)},
@@ -258,6 +267,7 @@ def test_each_source_has_one_health_which_the_queryset_methods_select(sources_of
     selected = {
         "ok": Source.objects.healthy(NOW),
         "stale": Source.objects.stale(NOW),
+        "error": Source.objects.in_error(),
         "failing": Source.objects.failing(),
         "paused": Source.objects.paused(),
     }
@@ -273,7 +283,8 @@ def test_each_source_has_one_health_which_the_queryset_methods_select(sources_of
 def test_the_thresholds_are_the_settings(sources_of_every_health) -> None:
     health = dict(Source.objects.with_health(NOW).values_list("name", "computed_health"))
 
-    assert health["Two failures in a row"] == health["Never succeeded"] == "failing"
+    assert health["Two failures in a row"] == health["Last run failed, once"] == "failing"
+    assert health["Never succeeded"] == "failing"
     assert health["No success for 16 minutes"] == "ok"  # 4 intervals of 5 minutes: 20 minutes
     assert Source.objects.get(name="No success for 16 minutes").health == "ok"
 
@@ -308,10 +319,11 @@ def test_the_admin_dashboard_healthz_and_metrics_agree_on_every_source(
     }
     assert groups == {health: names_in(health) for health in SourceHealth.values}
     assert set(healthz["failing_names"]) == names_in("failing")
+    assert set(healthz["in_error_names"]) == names_in("error")
     assert set(healthz["stale_names"]) == names_in("stale")
-    assert (healthz["failing"], healthz["stale"], healthz["active"]) == (2, 3, 9)
-    assert (metrics["failing"], metrics["stale"]) == (2, 3)
-    assert (metrics["enabled"], metrics["paused"], metrics["disabled"]) == (9, 1, 1)
+    assert (healthz["failing"], healthz["in_error"], healthz["stale"], healthz["active"]) == (4, 2, 3, 12)
+    assert (metrics["failing"], metrics["error"], metrics["stale"]) == (4, 2, 3)
+    assert (metrics["enabled"], metrics["paused"], metrics["disabled"]) == (12, 1, 1)
 
 
 def test_a_worker_whose_threads_are_all_stuck_past_the_deadline_is_noticed(settings) -> None:

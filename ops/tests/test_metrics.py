@@ -42,6 +42,9 @@ def test_it_exposes_runs_sources_slots_and_town_halls_from_localhost(client) -> 
         name="Broken feed", kind="ics", consecutive_failures=4, last_success_at=now - dt.timedelta(hours=3)
     )
     make_source(name="Late feed", kind="csv", last_success_at=now - dt.timedelta(minutes=20))
+    make_source(
+        name="Hiccup", kind="csv", consecutive_failures=1, last_success_at=now - dt.timedelta(minutes=2)
+    )
     make_source(name="Off", enabled=False)
     make_run(ants, status=ScrapeRun.Status.SUCCESS)
     make_run(ants, status=ScrapeRun.Status.SUCCESS)
@@ -68,11 +71,12 @@ def test_it_exposes_runs_sources_slots_and_town_halls_from_localhost(client) -> 
         values[("rdvpasseport_source_consecutive_failures", (("kind", "ics"), ("source", "Broken feed")))]
         == 4
     )
-    assert values[("rdvpasseport_sources", (("state", "enabled"),))] == 3
+    assert values[("rdvpasseport_sources", (("state", "enabled"),))] == 4
     assert values[("rdvpasseport_sources", (("state", "disabled"),))] == 1
     # Broken feed is failing, not also stale: each source has one health (SourceQuerySet's definition).
     assert values[("rdvpasseport_sources", (("state", "failing"),))] == 1
     assert values[("rdvpasseport_sources", (("state", "stale"),))] == 1
+    assert values[("rdvpasseport_sources", (("state", "error"),))] == 1  # last run failed: never "ok"
     assert values[("rdvpasseport_slots_upcoming", (("reason", "CNI"),))] == 2
     assert values[("rdvpasseport_slots_upcoming", (("reason", "PASSPORT"),))] == 0
     assert values[("rdvpasseport_town_halls", (("state", "total"),))] == 3

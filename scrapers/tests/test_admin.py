@@ -85,11 +85,13 @@ def test_the_source_list_runs_a_constant_number_of_queries(admin_client, django_
 
 @pytest.mark.parametrize(
     ("health", "expected"),
-    [("failing", ["F"]), ("stale", ["S"]), ("paused", ["P"]), ("ok", ["H", "O"]), ("bogus", [])],
+    [("failing", ["F"]), ("error", ["H"]), ("stale", ["S"]), ("paused", ["P"]), ("ok", ["O"]), ("bogus", [])],
 )
 def test_the_health_filter_selects_sources(admin_client, now, health, expected):
     make_source(name="F", consecutive_failures=3, last_success_at=now)
-    make_source(name="H", consecutive_failures=2, last_success_at=now - dt.timedelta(minutes=6))
+    make_source(
+        name="H", consecutive_failures=2, last_success_at=now - dt.timedelta(minutes=6)
+    )  # last run failed
     make_source(name="S", last_success_at=now - dt.timedelta(minutes=16), interval_minutes=5)
     make_source(name="P", enabled=False, last_success_at=now)
     make_source(name="O", last_success_at=now - dt.timedelta(minutes=14), interval_minutes=5)
