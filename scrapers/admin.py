@@ -77,6 +77,7 @@ class SourceForm(forms.ModelForm):
             "paused",
             "interval_minutes",
             "discovery_interval_hours",
+            "horizon_days",
             "max_documents",
         ]
 
@@ -198,6 +199,7 @@ class SourceAdmin(admin.ModelAdmin):
         "enabled",
         "paused",
         "interval_minutes",
+        "horizon_days",
         "last_success_at",
         "consecutive_failures",
         "last_error_excerpt",
@@ -230,6 +232,7 @@ class SourceAdmin(admin.ModelAdmin):
                     "paused",
                     "interval_minutes",
                     "discovery_interval_hours",
+                    "horizon_days",
                     "max_documents",
                     "is_demo",
                 ]

@@ -13,6 +13,7 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from slots.horizon import DEFAULT_HORIZON_DAYS, MAX_HORIZON_DAYS
 from slots.models import TownHall
 
 # Upper bounds of a source's intervals, for the admin form and the sources file (larger ones would overflow
@@ -231,6 +232,15 @@ class Source(models.Model):
     )
     discovery_interval_hours = models.PositiveIntegerField(
         _("intervalle de découverte (heures)"), default=24, validators=[MinValueValidator(1)]
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("horizon (jours)"),
+        default=DEFAULT_HORIZON_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_HORIZON_DAYS)],
+        help_text=_(
+            "Jours à l’avance dont les créneaux sont collectés ; les recherches ne vont jamais au-delà "
+            "du plus lointain horizon des sources actives."
+        ),
     )
     max_documents = models.PositiveSmallIntegerField(
         _("documents au plus"),

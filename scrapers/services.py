@@ -28,6 +28,7 @@ from scrapers.models import (
     ScrapeRun,
     Source,
 )
+from slots.horizon import MAX_HORIZON_DAYS
 from slots.models import Slot, TownHall
 
 logger = logging.getLogger(__name__)
@@ -136,8 +137,7 @@ def _scrape(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_until: dt
         ids = list(dict.fromkeys(ids))
 
         start = timezone.localdate(now)
-        days = _days(source)
-        end = start + dt.timedelta(days=days)
+        end = start + dt.timedelta(days=source.horizon_days)
         result = connector.fetch_slots(ids, start=start, end=end) if ids else FetchResult([], set(), [])
         if discovery_error:
             result.errors.insert(0, discovery_error)
@@ -171,15 +171,6 @@ def _discovery_due(*, source: Source, now: dt.datetime, known: bool) -> bool:
     if not known or source.last_discovery_at is None:
         return True
     return source.last_discovery_at <= now - dt.timedelta(hours=source.discovery_interval_hours)
-
-
-def _days(source: Source) -> int:
-    raw = source.config.get("days") if isinstance(source.config, dict) else None
-    try:
-        days = int(raw) if raw is not None else settings.SCRAPE_DAYS
-    except (TypeError, ValueError):
-        days = settings.SCRAPE_DAYS
-    return min(max(days, 1), 366)
 
 
 def _run_failed(*, source: Source, run: ScrapeRun, message: str, count: bool = True) -> None:
@@ -341,6 +332,7 @@ _SOURCE_KEYS = {
     "token_env",
     "interval_minutes",
     "discovery_interval_hours",
+    "horizon_days",
     "max_documents",
     "enabled",
     "config",
@@ -502,6 +494,7 @@ def _source_values(
     for key, minimum, maximum in (
         ("interval_minutes", 1, INTERVAL_MINUTES_MAX),
         ("discovery_interval_hours", 1, DISCOVERY_INTERVAL_HOURS_MAX),
+        ("horizon_days", 1, MAX_HORIZON_DAYS),
         ("max_documents", 1, 6),
     ):
         if key in entry:

@@ -8,10 +8,11 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from communes.france import INSEE_CODE
+from slots.horizon import horizon_date
 from slots.models import Reason
 from slots.search import MAX_PEOPLE, MAX_RADIUS_KM, MIN_PEOPLE, MIN_RADIUS_KM, Sort
 
@@ -141,9 +142,9 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The browser's date picker offers only the dates the search accepts.
         today = paris_today()
-        self.fields["avant"].widget.attrs.update(
-            min=today.isoformat(), max=latest_end_date(today).isoformat()
-        )
+        # Read once per form: the window, the picker and the page's "known until" all use it.
+        self.latest = latest_end_date(today)
+        self.fields["avant"].widget.attrs.update(min=today.isoformat(), max=self.latest.isoformat())
 
     @classmethod
     def from_query(cls, query: QueryDict) -> SearchForm:
@@ -161,8 +162,11 @@ class SearchForm(forms.Form):
         today = paris_today()
         if avant < today:
             raise forms.ValidationError(_("La date limite est déjà passée."))
-        if (avant - today).days > MAX_WINDOW_DAYS:
-            raise forms.ValidationError(_("La date limite doit tomber dans les six prochains mois."))
+        if avant > self.latest:
+            raise forms.ValidationError(
+                _("Les créneaux ne sont connus que jusqu’au %(date)s : choisissez une date limite avant."),
+                params={"date": formats.date_format(self.latest, "j F Y")},
+            )
         return avant
 
     def clean_insee(self) -> str:
@@ -199,13 +203,12 @@ class SearchForm(forms.Form):
 
     @property
     def window(self) -> tuple[dt.date, dt.date]:
-        today = paris_today()
-        return today, self.cleaned_data["avant"] or latest_end_date(today)
+        return paris_today(), self.cleaned_data["avant"] or self.latest
 
 
 def latest_end_date(today: dt.date) -> dt.date:
-    """The end of the widest window a search may cover."""
-    return today + dt.timedelta(days=MAX_WINDOW_DAYS)
+    """The end of the widest window a search may cover: the day slots are known until (slots.horizon)."""
+    return horizon_date(today)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -318,5 +321,6 @@ class ApiSearchForm(forms.Form):
             raise forms.ValidationError(_("La date de fin (end_date) précède la date de début (start_date)."))
         if (end - start).days > MAX_WINDOW_DAYS:
             raise forms.ValidationError(_("La période demandée ne peut pas dépasser six mois (183 jours)."))
-        data["start_date"], data["end_date"] = start, end
+        # Nothing is known past the horizon: a wider window is answered as far as slots are known.
+        data["start_date"], data["end_date"] = start, min(end, latest_end_date(today))
         return data

@@ -30,7 +30,7 @@ from communes.geocoding import (
 )
 from communes.models import Commune
 from communes.names import normalize_search_text
-from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, latest_end_date, paris_today
+from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, paris_today
 from slots.phones import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
 
@@ -177,6 +177,7 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
         "hidden_count": hidden,
         "more_url": _search_url(query, nombre=shown + RESULTS_PAGE) if hidden else "",
         "end_date": end_date,
+        "horizon": form.latest,
         "sorts": _sort_links(query, form),
         "compromise_km": int(COMPROMISE_KM_PER_DAY),
         "map_data": _map_data(origin, listed_with_slot + listed_without_slot),
@@ -268,7 +269,7 @@ def _widenings(query: QueryDict, form: SearchForm, origin: Origin, *, now: dt.da
     """
     radius, avant = form.cleaned_data["rayon"], form.cleaned_data["avant"]
     today = paris_today()
-    latest = latest_end_date(today)
+    latest = form.latest
     end = avant or latest
     widest_radius = max(RADIUS_CHOICES)
     availability = slot_availability(

@@ -277,8 +277,6 @@ SCRAPE_SOFT_TIME_LIMIT = _env_int("SCRAPE_SOFT_TIME_LIMIT", 120, minimum=1)
 SCRAPE_TIME_LIMIT = _env_int("SCRAPE_TIME_LIMIT", 150, minimum=1)
 if SCRAPE_TIME_LIMIT <= SCRAPE_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("SCRAPE_TIME_LIMIT must be greater than SCRAPE_SOFT_TIME_LIMIT")
-# Days of slots fetched ahead (a source's config "days" overrides it).
-SCRAPE_DAYS = _env_int("SCRAPE_DAYS", 60, minimum=1)
 # A run with at least this many parse errors, making more than this share of the items read, is suspicious.
 SCRAPE_SUSPICIOUS_PARSE_ERRORS = _env_int("SCRAPE_SUSPICIOUS_PARSE_ERRORS", 5, minimum=1)
 SCRAPE_SUSPICIOUS_PARSE_ERROR_RATIO = 0.1

@@ -201,10 +201,6 @@ class ConnectorConfig(BaseModel):
         extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
     )
 
-    days: OptionalCount = Field(
-        None, ge=1, le=366, description="Days ahead to fetch (default: the SCRAPE_DAYS setting)."
-    )
-
 
 class ReasonsConfig(ConnectorConfig):
     reasons: Reasons = Field(

@@ -128,6 +128,7 @@ def post_source(admin_client, source, **overrides):
         "enabled": "on",
         "interval_minutes": "5",
         "discovery_interval_hours": "24",
+        "horizon_days": "150",
         "max_documents": "1",
         "runs-TOTAL_FORMS": "0",
         "runs-INITIAL_FORMS": "0",
@@ -245,6 +246,21 @@ def test_intervals_beyond_the_sources_file_bounds_are_refused(admin_client, fiel
     source.refresh_from_db()
     assert getattr(source, field) != int(value)
     assert changelist(admin_client).status_code == 200
+
+
+def test_the_horizon_is_listed_and_edited_within_its_bounds(admin_client):
+    source = make_source(name="Éditeur à 90 jours")
+
+    saved = post_source(admin_client, source, horizon_days="90")
+    refused = post_source(admin_client, source, horizon_days="400")
+
+    assert saved.status_code == 302
+    assert "horizon_days" in refused.context["adminform"].form.errors
+    source.refresh_from_db()
+    assert source.horizon_days == 90
+    listed = changelist(admin_client)
+    assert "column-horizon_days" in listed.content.decode()
+    assert listed.context["cl"].result_list[0].horizon_days == 90
 
 
 def test_the_run_and_meeting_point_lists_render(admin_client):

@@ -46,7 +46,8 @@ sources:
     token_env: AUTRE_TOKEN
     enabled: false
     discovery_interval_hours: 12
-    config: {days: 30, reasons: [PASSPORT]}
+    horizon_days: 30
+    config: {reasons: [PASSPORT]}
 """
 
 
@@ -72,7 +73,7 @@ def test_load_sources_creates_sources_then_is_idempotent(tmp_path, monkeypatch):
     assert (editeur.interval_minutes, editeur.max_documents, editeur.enabled) == (5, 3, True)
     autre = Source.objects.get(name="Autre éditeur")
     assert (autre.token, autre.enabled, autre.discovery_interval_hours) == ("from-env", False, 12)
-    assert autre.config == {"days": 30, "reasons": ["PASSPORT"]}
+    assert (autre.config, autre.horizon_days) == ({"reasons": ["PASSPORT"]}, 30)
     assert "abc123" not in first + second
     assert "from-env" not in first + second
 

@@ -113,15 +113,27 @@ def test_a_scrape_discovers_town_halls_stores_slots_and_records_a_healthy_run(an
     assert source.claimed_until is None
 
 
-def test_the_fetch_window_is_the_configured_number_of_days(ants):
+def test_the_fetch_window_is_the_source_horizon(ants):
     serve(ants, slots_payload(**{"101": ["2026-12-03T10:00", "2026-12-20T10:00"]}))
-    source = ants_source(ants, config={"reasons": ["PASSPORT"], "days": 10})
+    source = ants_source(ants, config={"reasons": ["PASSPORT"]}, horizon_days=10)
 
     run = source_scrape(source_id=source.pk, now=NOW)
 
     assert run.slots_new == 1
     request = [r for r, _ in ants.log if r.path.endswith("availableTimeSlots")][0]
     assert (request.args["start_date"], request.args["end_date"]) == ("2026-12-01", "2026-12-11")
+
+
+def test_a_new_source_fetches_the_national_hubs_150_days(ants):
+    serve(ants, slots_payload(**{"101": ["2027-04-20T10:00", "2027-05-02T10:00"]}))
+    source = ants_source(ants, config={"reasons": ["PASSPORT"]})
+
+    run = source_scrape(source_id=source.pk, now=NOW)
+
+    assert source.horizon_days == 150
+    assert run.slots_new == 1  # 2027-05-02 is past 150 days
+    request = [r for r, _ in ants.log if r.path.endswith("availableTimeSlots")][0]
+    assert request.args["end_date"] == "2027-04-30"
 
 
 def test_discovery_is_skipped_while_recent_and_hidden_town_halls_are_not_fetched(ants):

@@ -117,7 +117,7 @@ def test_date_picker_offers_only_accepted_dates(client, frozen_now):
     html = client.get("/").content.decode()
 
     assert 'min="2026-11-20"' in html
-    assert 'max="2027-05-22"' in html
+    assert 'max="2027-04-19"' in html  # no source yet: the national hub's 150 days
 
 
 def test_pages_share_an_accessible_layout_without_inline_code(client, clichy):
@@ -449,10 +449,11 @@ def test_search_fragment_runs_a_constant_number_of_queries(client, clichy, djang
         make_slot(town_hall, paris(2026, 11, 21 + i % 5, 9))
     warm_caches(client)
 
-    # Geocoding the postcode, the search, then the day strips: whatever the number of town halls listed.
-    with django_assert_num_queries(3):
+    # The sources' horizon, geocoding the postcode, the search, then the day strips: whatever the number
+    # of town halls listed.
+    with django_assert_num_queries(4):
         response = htmx_search(client, q="92110")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         full_page = search(client, q="92110", tri="proche")
 
     assert len(result_names(response.content.decode())) == 18
@@ -511,7 +512,7 @@ def test_search_from_the_commune_picked_in_the_autocomplete(
     make_town_hall(name="Mairie de Saint-Denis", lat=48.9356, lon=2.3539)
     warm_caches(client)
 
-    with django_assert_num_queries(3):  # the commune by its code, the search, the day strips
+    with django_assert_num_queries(4):  # the horizon, the commune by its code, the search, the day strips
         response = search(client, q="Saint-Denis (93)", insee="93066")
 
     html = response.content.decode()
@@ -540,7 +541,7 @@ def test_unknown_commune_code_falls_back_to_the_text(client, clichy):
 
 def test_search_around_a_position(client, clichy, django_assert_num_queries):
     warm_caches(client)
-    with django_assert_num_queries(2):  # no geocoding: the search and the day strips
+    with django_assert_num_queries(3):  # no geocoding: the horizon, the search and the day strips
         response = search(client, lat="48.9000", lon="2.3000", rayon="5")
 
     assert response.status_code == 200
@@ -593,7 +594,7 @@ def test_position_far_from_any_town_hall_offers_nothing_wider(client, clichy):
 
     assert heading(html) == "Aucun créneau libre en ligne à moins de 50 km de votre position"
     assert "Aucune mairie équipée n’est connue dans ce rayon." in html
-    assert "Même à 50 km et sur les six prochains mois" in html
+    assert "Même à 50 km et jusqu’au" in html
 
 
 # Search page: nothing found
@@ -606,7 +607,7 @@ def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, d
     clichy.levallois.slots.all().delete()
     warm_caches(client)
 
-    with django_assert_num_queries(3):  # geocoding, the search, one count for every suggestion
+    with django_assert_num_queries(4):  # the horizon, geocoding, the search, one count for every suggestion
         response = htmx_search(client, q="92110", rayon="10")
 
     html = response.content.decode()
@@ -667,7 +668,7 @@ def test_nothing_found_anywhere_says_so_and_offers_no_dead_end(client, clichy):
     html = search(client, q="92110", rayon="50").content.decode()
 
     assert 'class="widenings"' not in html
-    assert "Même à 50 km et sur les six prochains mois" in html
+    assert "Même à 50 km et jusqu’au" in html
     # The town halls are still there, with their phone numbers: the next step.
     assert result_names(html) == [
         "Mairie de Clichy",
@@ -683,7 +684,7 @@ def test_nothing_found_anywhere_says_so_and_offers_no_dead_end(client, clichy):
 
 def test_ambiguous_name_lists_communes_to_choose(client, homonyms, django_assert_num_queries):
     warm_caches(client)
-    with django_assert_num_queries(2):  # the candidates, then their postcodes
+    with django_assert_num_queries(3):  # the horizon, the candidates, then their postcodes
         response = search(client, q="saint denis", motif="cni")
 
     assert response.status_code == 200
@@ -774,7 +775,7 @@ def test_search_explains_what_it_cannot_find(client, clichy, params, message):
         ({"q": "92110", "tri": "hasard"}, "Tri inconnu"),
         ({"q": "92110", "avant": "demain"}, "Date invalide"),
         ({"q": "92110", "avant": "2026-11-19"}, "La date limite est déjà passée."),
-        ({"q": "92110", "avant": "2027-12-31"}, "six prochains mois"),
+        ({"q": "92110", "avant": "2027-12-31"}, "Les créneaux ne sont connus que jusqu’au"),
         ({"q": "92110", "insee": "ABCDE"}, "Code de commune invalide."),
         ({"q": "x" * 10_000}, "Ce texte est trop long"),
         ({"q": "Cli\x00chy"}, "Le caractère nul n’est pas autorisé."),
