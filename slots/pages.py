@@ -214,6 +214,8 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
         "town_halls": town_halls,
         "nearest": nearest[:NEAREST],
         "nearest_radius_km": NEAREST_RADIUS_KM,
+        # The commune's own number from the reference data: who to ask while we follow none of its town halls.
+        "commune_tel_href": tel_href(commune.phone),
         "now": now,
         "motif": motif,
         "tabs": _reason_tabs(motif, None),

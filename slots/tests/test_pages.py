@@ -297,11 +297,17 @@ def test_commune_page_follows_the_reason_asked_for(client, clichy):
 
 
 def test_commune_without_town_hall_offers_the_nearest_equipped_ones(client, clichy):
-    make_commune("92051", name="Neuilly-sur-Seine", lat=48.8846, lon=2.2697)
+    make_commune("92051", name="Neuilly-sur-Seine", lat=48.8846, lon=2.2697, phone="01 40 88 88 88")
 
     html = get(client, "/commune/92051")
 
-    assert "Neuilly-sur-Seine ne reçoit pas les demandes de passeport" in html
+    # We only know which town halls we follow: never that a commune takes no applications.
+    assert "ne reçoit pas" not in html
+    assert (
+        "Nous ne suivons pas encore la mairie de Neuilly-sur-Seine : appelez-la au "
+        '<a href="tel:0140888888">01 40 88 88 88</a> ou choisissez une mairie suivie ci-dessous.'
+    ) in html
+    assert "Mairies suivies les plus proches" in html
     assert item_names(html) == [
         "Mairie de Levallois-Perret",  # 1.7 km, a slot
         "Mairie de Clichy",  # 3.27 km, a slot
@@ -316,7 +322,8 @@ def test_commune_without_location_or_neighbours_still_offers_the_search(client, 
 
     html = get(client, "/commune/92999")
 
-    assert "Aucune mairie équipée connue à moins de 30 km." in html
+    assert "Nous ne suivons pas encore la mairie de Lieu-Perdu : renseignez-vous auprès d’elle" in html
+    assert "Nous ne suivons aucune mairie à moins de 30 km." in html
     assert 'href="/recherche?q=Lieu-Perdu&amp;insee=92999&amp;motif=passeport"' in html
 
 
@@ -397,7 +404,8 @@ def test_department_page_lists_its_town_halls_by_commune_with_their_next_slot(cl
         "Mairie de Levallois-Perret",
         "Mairie d&#x27;Asnières-sur-Seine",
     ]
-    assert "3 mairies reçoivent les demandes de passeport et de carte d’identité dans ce département" in html
+    assert "3 mairies suivies dans ce département, dont 2 avec un créneau libre en ligne." in html
+    assert "reçoivent" not in html
     assert ", dont 2 avec un créneau libre en ligne." in html
     assert '<time datetime="2026-11-25T14:30:00+01:00">' in html
 
@@ -419,7 +427,7 @@ def test_department_without_town_hall_says_so(client, db):
 
     html = get(client, "/departement/07")
 
-    assert "Aucune mairie équipée n’est encore connue de rdvpasseport dans ce département." in html
+    assert "Nous ne suivons encore aucune mairie de ce département." in html
 
 
 @pytest.mark.parametrize("code", ["99", "2C", "x" * 200, "92%00"])
@@ -447,7 +455,7 @@ def test_department_index_lists_departments_by_region_with_town_hall_counts(
     assert '<a href="/departement/01">Ain (01)</a>' in html
     assert "0 mairie" in html
     assert '<a href="/departement/92">Département 92 (92)</a>' in html
-    assert "3 mairies équipées" in html
+    assert "3 mairies suivies" in html
 
 
 def test_footer_links_to_the_department_index(client, db):

@@ -593,7 +593,7 @@ def test_position_far_from_any_town_hall_offers_nothing_wider(client, clichy):
     html = search(client, lat="43.3", lon="5.4", rayon="50").content.decode()
 
     assert heading(html) == "Aucun créneau libre en ligne à moins de 50 km de votre position"
-    assert "Aucune mairie équipée n’est connue dans ce rayon." in html
+    assert "Nous ne suivons aucune mairie dans ce rayon." in html
     assert "Même à 50 km et jusqu’au" in html
 
 
@@ -742,7 +742,7 @@ def test_search_without_town_hall_in_range_says_so(client, clichy):
 
     html = search(client, q="92110").content.decode()
 
-    assert "Aucune mairie équipée n’est connue dans ce rayon." in html
+    assert "Nous ne suivons aucune mairie dans ce rayon." in html
     assert 'id="results-map-panel"' not in html
 
 
