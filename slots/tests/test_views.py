@@ -162,7 +162,7 @@ def test_search_ranks_town_halls_with_their_next_slot(client, clichy):
     item = result_item(html, clichy.town_hall)
     assert "Clichy · à 0,0 km" in item
     assert '<time datetime="2026-12-01T09:00:00+01:00">mardi 1 décembre 2026 à 09:00</time>' in item
-    assert "2 créneaux libres dans la période" in item
+    assert "2 créneaux libres d’ici le 19 avril" in item  # the count says its period: up to the horizon
     assert 'href="tel:0147153000"' in item
     assert 'href="https://www.ville-clichy.fr/"' in item
     assert "<li>80 boulevard Jean-Jaurès, 92110 Clichy</li>" in item
@@ -307,7 +307,7 @@ def test_search_uses_defaults_for_missing_parameters(client, clichy):
     assert '<option value="20" selected>20 km</option>' in html
     assert '<input type="hidden" name="tri" value="tot">' in html
     # Passport slots only: Clichy has two (its CNI slot is not counted).
-    assert "2 créneaux libres dans la période" in html
+    assert "2 créneaux libres d’ici le 19 avril" in html
 
 
 def test_search_filters_by_reason(client, clichy):
@@ -315,7 +315,7 @@ def test_search_filters_by_reason(client, clichy):
 
     assert result_names(html)[0] == "Mairie de Clichy"
     assert '<time datetime="2026-12-03T11:00:00+01:00">' in html
-    assert "1 créneau libre dans la période" in html
+    assert "1 créneau libre d’ici le 19 avril" in html
 
 
 def test_search_filters_by_number_of_people(client, clichy):
@@ -367,6 +367,7 @@ def test_search_stops_at_the_deadline(client, clichy):
 
     assert heading(html).startswith("1 mairie avec un créneau libre")
     assert "Créneaux d’ici le 30 novembre 2026" in html
+    assert "créneau libre d’ici le 30 novembre" in result_item(html, clichy.levallois)
     assert result_names(html)[0] == "Mairie de Levallois-Perret"
     assert 'value="2026-11-30"' in html
 
