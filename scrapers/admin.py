@@ -20,7 +20,12 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
-from scrapers.connectors import CONNECTOR_KINDS, kind_config_problems, kind_options
+from scrapers.connectors import (
+    CONNECTOR_KINDS,
+    kind_config_problems,
+    kind_default_max_documents,
+    kind_options,
+)
 from scrapers.fetching.guard import url_problem
 from scrapers.models import (
     DISCOVERY_INTERVAL_HOURS_MAX,
@@ -91,6 +96,13 @@ class SourceForm(forms.ModelForm):
         known = dict(CONNECTOR_KINDS)
         kinds = [self.instance.kind] if self.instance.kind in known else list(known)
         self.fields["config"].help_text = _options_help(kinds)
+        self.fields["max_documents"].required = False
+        self.fields["max_documents"].help_text = (
+            "Ask for slots for 1 up to this many people. Empty: the kind's default; for ANTS editors 4, "
+            "since families book one slot per person, several at once."
+        )
+        if not self.instance.pk:
+            self.initial.pop("max_documents", None)  # a new source takes its kind's default
 
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"]
@@ -106,6 +118,8 @@ class SourceForm(forms.ModelForm):
         elif not cleaned.get("token"):
             cleaned["token"] = self.instance.token if self.instance.pk else ""
         kind = cleaned.get("kind")
+        if kind and cleaned.get("max_documents") is None and "max_documents" not in self.errors:
+            cleaned["max_documents"] = kind_default_max_documents(kind)
         if kind and "config" in cleaned:
             for problem in kind_config_problems(kind, cleaned["config"]):
                 self.add_error("config", problem)

@@ -17,7 +17,12 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from scrapers.connectors import CONNECTOR_KINDS, get_connector, kind_config_problems
+from scrapers.connectors import (
+    CONNECTOR_KINDS,
+    get_connector,
+    kind_config_problems,
+    kind_default_max_documents,
+)
 from scrapers.connectors.base import FetchResult, MeetingPointData, SourceSpec
 from scrapers.fetching.errors import ConnectorError
 from scrapers.ingest import error_excerpt, source_ingest
@@ -394,6 +399,7 @@ def sources_load(*, data: object, environ: dict[str, str]) -> LoadSummary:
             name = str(values.pop("name"))
             source = existing.get(name)
             if source is None:
+                values.setdefault("max_documents", kind_default_max_documents(str(values["kind"])))
                 Source.objects.create(name=name, **values)
                 created.append(name)
                 continue

@@ -56,6 +56,11 @@ def kind_config_problems(kind: str, config: Any) -> list[str]:
     return config_problems(connector_class(kind).Config, config, kind=kind)
 
 
+def kind_default_max_documents(kind: str) -> int:
+    """The max_documents of a new source of this (known) kind that names none."""
+    return connector_class(kind).default_max_documents
+
+
 def kind_options(kind: str) -> list[ConfigOption]:
     """The options a (known) kind declares, for the admin's help and the README's table."""
     return config_options(connector_class(kind).Config)
@@ -73,6 +78,7 @@ __all__ = [
     "SourceSpec",
     "connector_class",
     "get_connector",
+    "kind_default_max_documents",
     "kind_config_problems",
     "kind_options",
 ]

@@ -384,6 +384,8 @@ class Connector:
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
     # The header carrying the token when the source names none (a standard API's own header).
     default_auth_header: ClassVar[str] = ""
+    # The max_documents of a new source that names none (1 for kinds that do not ask by number of people).
+    default_max_documents: ClassVar[int] = 1
 
     def __init__(self, spec: SourceSpec, *, http: HttpClient | None = None) -> None:
         # A config that does not fit fails here, before any request, with the option's name.

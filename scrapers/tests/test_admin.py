@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rdvpasseport.celery import app as celery_app
-from scrapers.models import ScrapeRun
+from scrapers.models import ScrapeRun, Source
 from scrapers.tests.factories import (
     TOKEN,
     make_meeting_point,
@@ -246,6 +247,36 @@ def test_intervals_beyond_the_sources_file_bounds_are_refused(admin_client, fiel
     source.refresh_from_db()
     assert getattr(source, field) != int(value)
     assert changelist(admin_client).status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("ants", 4), ("ics", 1)])
+def test_a_new_source_asks_its_kinds_number_of_people_by_default(admin_client, kind, expected):
+    add_url = reverse("admin:scrapers_source_add")
+    form = admin_client.get(add_url)
+    config = {"town_hall": {"external_id": "x", "name": "Mairie de X"}} if kind == "ics" else {}
+    data = {
+        "name": f"Nouvelle source {kind}",
+        "kind": kind,
+        "base_url": "https://editeur.example/api",
+        "auth_header": "",
+        "token": "",
+        "config": json.dumps(config),
+        "enabled": "on",
+        "interval_minutes": "5",
+        "discovery_interval_hours": "24",
+        "horizon_days": "150",
+        "max_documents": "",
+        "runs-TOTAL_FORMS": "0",
+        "runs-INITIAL_FORMS": "0",
+        "runs-MIN_NUM_FORMS": "0",
+        "runs-MAX_NUM_FORMS": "0",
+    }
+
+    response = admin_client.post(add_url, data)
+
+    assert "families book one slot per person" in form.content.decode()
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Source.objects.get(name=f"Nouvelle source {kind}").max_documents == expected
 
 
 def test_the_horizon_is_listed_and_edited_within_its_bounds(admin_client):

@@ -74,6 +74,7 @@ def test_load_sources_creates_sources_then_is_idempotent(tmp_path, monkeypatch):
     autre = Source.objects.get(name="Autre éditeur")
     assert (autre.token, autre.enabled, autre.discovery_interval_hours) == ("from-env", False, 12)
     assert (autre.config, autre.horizon_days) == ({"reasons": ["PASSPORT"]}, 30)
+    assert autre.max_documents == 4  # not given: an ANTS source asks for 1 to 4 people
     assert "abc123" not in first + second
     assert "from-env" not in first + second
 

@@ -126,11 +126,13 @@ class AntsConnector(Connector):
     label = "ANTS editor API (getManagedMeetingPoints / availableTimeSlots)"
     source_fields = (
         "`base_url`: the editor's API base; `auth_header` (empty: `X-HUB-RDV-AUTH-TOKEN`) and `token`; "
-        "`max_documents`: ask for 1 to n people."
+        "`max_documents`: ask for 1 to n people (new sources: 4, families book one slot per person)."
     )
     Config = Config
     config: Config
     default_auth_header = "X-HUB-RDV-AUTH-TOKEN"
+    # Families book one slot per person, several at once: like the national hub, ask documents_number 1 to 4.
+    default_max_documents = 4
 
     def _url(self, endpoint: str) -> str:
         return f"{self.spec.base_url.rstrip('/')}/{endpoint}"
