@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import holidays
+
 from communes.france import ILE_DE_FRANCE, PARIS, RHONE_ALPES
 from communes.models import Commune
 from communes.names import with_preposition
@@ -142,6 +144,10 @@ def _round_robin(queues: list[list[Commune]], count: int) -> list[Commune]:
 # --- Generated slots -----------------------------------------------------------------------------------
 
 
+# Town halls are closed on public holidays (1 May, 14 July, Easter Monday...); the calendar fills in by year.
+FRENCH_HOLIDAYS = holidays.country_holidays("FR")
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """How busy one demo town hall is; drawn once from its id."""
@@ -193,7 +199,7 @@ def _base_day(meeting_point_id: str, day: dt.date) -> tuple[tuple[tuple[dt.datet
     """The slot grid of one day (Paris wall clock) before this bucket's changes: per period, (time, free)."""
     profile = town_hall_profile(meeting_point_id)
     weekday = day.weekday()
-    if weekday == 6 or (weekday == 5 and not profile.saturday):
+    if weekday == 6 or (weekday == 5 and not profile.saturday) or day in FRENCH_HOLIDAYS:
         return ()
     rng = random.Random(f"day:{meeting_point_id}:{day.isoformat()}")
     full = rng.random() < profile.full_day_ratio

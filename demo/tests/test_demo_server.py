@@ -196,6 +196,33 @@ def test_a_family_gets_the_starts_of_enough_consecutive_free_slots() -> None:
     assert set(family) < set(alone)
 
 
+def test_no_slot_on_sundays_and_french_public_holidays() -> None:
+    # Easter Monday 6 April, 1 and 8 May, Ascension 14 May and Whit Monday 25 May 2026.
+    closed = {
+        dt.date(2026, 4, 6),
+        dt.date(2026, 5, 1),
+        dt.date(2026, 5, 8),
+        dt.date(2026, 5, 14),
+        dt.date(2026, 5, 25),
+    }
+    days = set()
+    for n in range(30):
+        found = demo_free_slots(
+            f"th{n}",
+            start=dt.date(2026, 3, 10),
+            end=dt.date(2026, 6, 10),
+            reason="PASSPORT",
+            documents_number=1,
+            now=TUESDAY_MORNING,
+        )
+        days |= {at.date() for at in found}
+
+    assert days
+    assert not days & closed
+    assert all(day.weekday() != 6 for day in days)
+    assert any(day.weekday() == 0 for day in days)  # ordinary Mondays still open
+
+
 def test_some_town_halls_are_booked_out_for_weeks_and_others_are_not() -> None:
     first_free = []
     for n in range(50):
