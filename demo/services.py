@@ -25,7 +25,7 @@ def demo_source_setup(*, base_url: str | None = None) -> Source:
     """
     source = Source.objects.filter(is_demo=True).order_by("pk").first()
     if source is None:
-        # next_run_at stays empty: due at once, the worker picks it up at its next dispatch.
+        # next_run_at stays empty: due at once, a worker dispatches it as soon as it starts (scrapers.tasks).
         source = Source(is_demo=True)
     source.name = DEMO_SOURCE_NAME
     source.kind = "ants"

@@ -83,6 +83,22 @@ def runs_interrupted_close(**_: object) -> None:
         logger.info("Closed %d interrupted scrape run(s)", closed)
 
 
+@worker_ready.connect
+def sources_dispatch_at_start(**_: object) -> None:
+    """On worker start: dispatch the due sources at once rather than at beat's next tick, up to a minute
+    later (a fresh `make run`'s demo source, sources that fell due while no worker ran).
+
+    Safe with several workers starting together: the dispatch claims each source once.
+    """
+    try:
+        ids = services.sources_dispatch(enqueue=lambda ids: sources_enqueue(source_ids=ids))
+    except DatabaseError as exc:
+        logger.warning("Could not dispatch the due sources at start-up: %s", exc)
+        return
+    if ids:
+        logger.info("Dispatched %d due source(s) at start-up", len(ids))
+
+
 @shared_task(ignore_result=True)
 def slots_purge() -> dict[str, int]:
     """Daily: delete slots already started and old scrape runs."""

@@ -30,6 +30,7 @@ from communes.france import DEPARTMENT_CODE, INSEE_CODE
 from communes.geo import haversine_km
 from communes.models import Commune, Department
 from slots.forms import DEFAULT_MOTIF, MOTIFS
+from slots.horizon import collection_in_progress
 from slots.models import Reason, Slot, TownHall
 from slots.phones import tel_href
 from slots.search import SearchResult, Sort, paris_day_start, town_halls_search
@@ -221,6 +222,8 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
         "motif": motif,
         "tabs": _reason_tabs(motif, None),
         "search_url": _search_url(commune, motif=motif),
+        # Asked only when nothing is listed: right after start-up, the town halls may still come.
+        "collecting": not town_halls and not nearest and collection_in_progress(),
     }
     return render(request, "slots/commune.html", context)
 
@@ -248,6 +251,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         "department": department,
         "town_halls": town_halls,
         "with_slot_count": sum(1 for town_hall in town_halls if town_hall.next_slot_at is not None),
+        "collecting": not town_halls and collection_in_progress(),
         "now": now,
         "motif": motif,
         "tabs": _reason_tabs(motif, None),

@@ -31,6 +31,7 @@ from communes.geocoding import (
 from communes.models import Commune
 from communes.names import normalize_search_text
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, paris_today
+from slots.horizon import collection_in_progress
 from slots.phones import tel_href
 from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
 
@@ -184,6 +185,8 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
     }
     if not with_slot:
         context["widenings"] = _widenings(query, form, origin, now=now)
+        # Right after start-up nothing is known yet: say so rather than "no town hall".
+        context["collecting"] = collection_in_progress()
     return context
 
 

@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from rdvpasseport.celery import app as celery_app
 from scrapers.models import ScrapeRun
 from scrapers.services import runs_interrupted_close, sources_dispatch
 from scrapers.tasks import runs_interrupted_close as on_worker_ready
+from scrapers.tasks import sources_dispatch_at_start
 from scrapers.tests.factories import make_run, make_source
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,25 @@ def test_a_starting_worker_closes_the_runs_a_killed_worker_left():
 
     killed.refresh_from_db()
     assert killed.status == ScrapeRun.Status.INTERRUPTED
+
+
+def test_a_starting_worker_dispatches_the_due_sources_at_once(django_capture_on_commit_callbacks):
+    celery_app.control.purge()
+    due = make_source(name="Démo, jamais collectée", next_run_at=None)
+    later = make_source(next_run_at=timezone.now() + dt.timedelta(minutes=3))
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            sources_dispatch_at_start()
+        with celery_app.connection_for_write() as connection:
+            queued = connection.default_channel.queue_declare(
+                queue=celery_app.conf.task_default_queue, passive=True
+            ).message_count
+    finally:
+        celery_app.control.purge()
+
+    assert queued == 1  # one scrape task, for the due source only
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert due.next_run_at is not None  # claimed by the dispatch: beat's next tick will not send it again
+    assert later.next_run_at > timezone.now() + dt.timedelta(minutes=2)

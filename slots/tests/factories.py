@@ -6,6 +6,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from django.utils import timezone
+
 from communes.france import PARIS
 from communes.tests.factories import make_commune, make_department
 from slots.models import Reason, Slot, TownHall
@@ -56,7 +58,13 @@ def _source_of(town_hall: TownHall) -> Any:
     if meeting_point is not None:
         return meeting_point.source
     source_model = Slot._meta.get_field("source").related_model
+    # A source that has run already: pages tell "collection in progress" only for one that never did.
     source, _ = source_model.objects.get_or_create(
-        name="Source des tests", defaults={"kind": "csv", "base_url": "https://donnees.example/creneaux.csv"}
+        name="Source des tests",
+        defaults={
+            "kind": "csv",
+            "base_url": "https://donnees.example/creneaux.csv",
+            "last_run_at": timezone.now(),
+        },
     )
     return source

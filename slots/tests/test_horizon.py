@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from communes.tests.factories import make_department
 from slots.horizon import DEFAULT_HORIZON_DAYS, horizon_date, horizon_days
 from slots.models import Slot
 from slots.tests.factories import make_slot, make_town_hall, paris
@@ -59,3 +60,24 @@ def test_the_api_answers_as_far_as_slots_are_known(client, clichy):
     results = {r["town_hall"]["name"]: r for r in response.json()["results"]}
     assert results["Mairie à l’agenda lointain"]["next_slot"] is None
     assert results["Mairie de Clichy"]["next_slot"] is not None
+
+
+def test_until_a_source_has_run_once_empty_pages_say_collection_is_under_way(client, clichy):
+    far = {"lat": "43.3", "lon": "5.4", "rayon": "50"}  # no town hall around: an empty search
+    make_department("07", name="Ardèche")
+    before = client.get("/recherche", far).content.decode()
+    department_before = client.get("/departement/07").content.decode()
+    new = make_source("Première collecte", 150)  # enabled, never run (as `make run`'s demo source)
+
+    during = client.get("/recherche", far).content.decode()
+    department_during = client.get("/departement/07").content.decode()
+    new.last_run_at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    new.save()
+    after = client.get("/recherche", far).content.decode()
+
+    collecting = "Collecte des créneaux en cours…"
+    assert collecting not in before and collecting not in after and collecting not in department_before
+    assert "Nous ne suivons aucune mairie dans ce rayon." in before and "Nous ne suivons aucune" in after
+    assert collecting in during and collecting in department_during
+    assert "Nous ne suivons aucune mairie dans ce rayon." not in during
+    assert "Nous ne suivons encore aucune mairie" not in department_during

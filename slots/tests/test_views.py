@@ -608,7 +608,8 @@ def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, d
     clichy.levallois.slots.all().delete()
     warm_caches(client)
 
-    with django_assert_num_queries(4):  # the horizon, geocoding, the search, one count for every suggestion
+    # The horizon, geocoding, the search, one count for every suggestion, whether collection is under way.
+    with django_assert_num_queries(5):
         response = htmx_search(client, q="92110", rayon="10")
 
     html = response.content.decode()
