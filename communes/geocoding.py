@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from .france import INSEE_CODE
-from .models import Commune, PostalCode
+from .models import Commune, Department, OutOfScopeCommune, PostalCode
 from .names import LEADING_ARTICLES, split_article
 
 MAX_QUERY_LENGTH = 200
@@ -40,7 +40,7 @@ class GeocodingError(Exception):
     def __init__(self, message: str, *, code: str = "unknown") -> None:
         super().__init__(message)
         self.message = message
-        self.code = code  # "empty", "too_long", "invalid" or "unknown"
+        self.code = code  # "empty", "too_long", "invalid", "unknown" or "not_covered"
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,12 @@ def _geocode_postcode(query: str, postcode: str, *, may_be_insee: bool) -> Geoco
         if commune is not None:
             return _single(query, commune)
     if not communes:
+        # A postcode first: "13001" is Marseille's 1st arrondissement before Aix-en-Provence's INSEE code.
+        others = _out_of_scope(postcode=postcode)
+        if not others and may_be_insee:
+            others = _out_of_scope(insee=postcode.upper())
+        if others:
+            raise _not_covered(query, others)
         raise GeocodingError(
             _("Aucune commune ne correspond au code postal « %(postcode)s ».") % {"postcode": postcode},
             code="unknown",
@@ -152,7 +158,42 @@ def _unlocated(query: str) -> GeocodingError:
     )
 
 
-def _unknown(query: str) -> GeocodingError:
+def _not_covered(query: str, others: list[OutOfScopeCommune]) -> GeocodingError:
+    """The commune exists, in a department not imported: say so, with the departments covered."""
+    departments = sorted({(other.department_code, other.department_name) for other in others})
+    where = " ; ".join(f"{name}, {code}" for code, name in departments[:5])
+    covered = ", ".join(f"{d.name} ({d.code})" for d in Department.objects.order_by("code"))
+    if len(departments) == 1:
+        message = _(
+            "%(name)s (%(where)s) : rdvpasseport ne couvre pas encore ce département. "
+            "Départements couverts : %(covered)s."
+        )
+    else:
+        message = _(
+            "%(name)s (%(where)s) : rdvpasseport ne couvre pas encore ces départements. "
+            "Départements couverts : %(covered)s."
+        )
+    return GeocodingError(
+        message % {"name": others[0].name, "where": where, "covered": covered or "-"}, code="not_covered"
+    )
+
+
+def _out_of_scope(*, insee: str = "", postcode: str = "", name: str = "") -> list[OutOfScopeCommune]:
+    """Communes of departments not imported with this INSEE code, postcode or search name (one query)."""
+    lookup = Q(pk__in=[])
+    if insee:
+        lookup |= Q(insee=insee)
+    if postcode:
+        lookup |= Q(postcodes__contains=f" {postcode} ")
+    if name:
+        lookup |= Q(search_name=name)
+    return list(OutOfScopeCommune.objects.filter(lookup).order_by("insee")[:20])
+
+
+def _unknown(query: str, *, insee: str = "", postcode: str = "", name: str = "") -> GeocodingError:
+    """Unknown among the imported communes: a commune of another department, or none at all."""
+    if others := _out_of_scope(insee=insee, postcode=postcode, name=name):
+        return _not_covered(query, others)
     return GeocodingError(
         _("Aucune commune ne correspond à « %(query)s ». Vérifiez l’orthographe ou saisissez un code postal.")
         % {"query": _quoted(query)},
@@ -258,7 +299,7 @@ def geocode(query: str) -> GeocodeResult:
     if INSEE_CODE.match(text):
         commune = Commune.objects.filter(insee=text.upper()).select_related("department").first()
         if commune is None:
-            raise _unknown(text)
+            raise _unknown(text, insee=text.upper())
         return _single(text, commune)
 
     article, key = split_article(text)
@@ -272,6 +313,8 @@ def geocode(query: str) -> GeocodeResult:
         commune = Commune.objects.filter(insee=arrondissement).select_related("department").first()
         if commune is not None:
             return _single(text, commune)
+        if others := _out_of_scope(insee=arrondissement):  # "Marseille 8e" without the Bouches-du-Rhône
+            raise _not_covered(text, others)
 
     name, department, postcode = _split_qualifier(key)
     candidates = _name_candidates(
@@ -280,7 +323,7 @@ def geocode(query: str) -> GeocodeResult:
     if postcode:
         candidates = _without_divided_cities(candidates)
     if not candidates:
-        raise _unknown(text)
+        raise _unknown(text, name=name)
     exact = [commune for commune in candidates if commune.exact]  # type: ignore[attr-defined]
     places = [place for place in (_place(commune, postcode) for commune in candidates) if place is not None]
     if not places:
@@ -325,3 +368,21 @@ def commune_suggestions(query: str, *, limit: int = 10) -> list[Commune]:
         name, article=article, department=department, postcode=postcode, limit=limit, with_postcodes=True
     )
     return _without_divided_cities(candidates) if postcode else candidates
+
+
+def out_of_scope_suggestions(query: str, *, limit: int = 3) -> list[OutOfScopeCommune]:
+    """Communes of departments not imported that an autocomplete text designates (a name prefix or a whole
+    postcode), for when no imported commune does; never raises."""
+    try:
+        text = _clean_query(query)
+    except GeocodingError:
+        return []
+    digits = text.replace(" ", "")
+    if digits.isdigit():
+        return _out_of_scope(postcode=digits)[:limit] if len(digits) == 5 else []
+    _article, key = split_article(text)
+    if not key:
+        return []
+    return list(
+        OutOfScopeCommune.objects.filter(search_name__startswith=key).order_by("search_name", "insee")[:limit]
+    )

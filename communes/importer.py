@@ -28,7 +28,7 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 
 from . import names
-from .models import Commune, Department, PostalCode, ReferenceImport
+from .models import Commune, Department, OutOfScopeCommune, PostalCode, ReferenceImport
 from .names import commune_full_name, normalize_search_text
 
 IMPORTED_KINDS = {"COM", "ARM"}
@@ -96,6 +96,7 @@ class ImportSummary:
     points_from_outline: int = 0
     points_borrowed: int = 0
     points_missing: int = 0
+    out_of_scope: int = 0  # communes of other departments, known by name only
     up_to_date: bool = False
     data_version: str = ""
 
@@ -234,11 +235,12 @@ def _resolve_scope(departments: Iterable[str] | None, all_departments: bool, kno
 
 
 def _read_communes(
-    scope: set[str], department_codes: dict[str, str]
+    scope: set[str], department_codes: dict[str, str], others: dict[str, OutOfScopeCommune]
 ) -> tuple[dict[str, _CommuneData], dict[str, str]]:
     """Communes and arrondissements of the scope, keyed by INSEE code, with their raw geometry.
 
-    Also returns the INSEE code of every commune and arrondissement by its id in the package's files.
+    Also returns the INSEE code of every commune and arrondissement by its id in the package's files, and
+    fills `others` with those outside the scope (department_name left for the caller).
     """
     code_by_id: dict[str, str] = {}
     department_by_commune_id: dict[str, str] = {}
@@ -252,12 +254,16 @@ def _read_communes(
         # Arrondissements have no department of their own: their parent's is resolved below.
         if department in scope or row["type"] == "ARM":
             kept.append(row)
+        elif department:
+            others[row["code"]] = _out_of_scope(row, department)
 
     communes: dict[str, _CommuneData] = {}
     for row in kept:
         parent_id = _nullable(row["commune_parent_id"])
         department = department_by_commune_id[row["id"]] or department_by_commune_id.get(parent_id, "")
         if department not in scope:
+            if department:
+                others[row["code"]] = _out_of_scope(row, department)
             continue
         parent = code_by_id.get(parent_id) if row["type"] == "ARM" else None
         email = row["mairie_email"].strip()
@@ -280,6 +286,15 @@ def _read_communes(
             point=_load_point(row["mairie_localisation"]),
         )
     return communes, code_by_id
+
+
+def _out_of_scope(row: dict[str, str], department: str) -> OutOfScopeCommune:
+    return OutOfScopeCommune(
+        insee=row["code"],
+        name=commune_full_name(row["nom"], row["type_nom"])[:200],
+        search_name=normalize_search_text(row["nom"])[:200],
+        department_code=department,
+    )
 
 
 def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
@@ -324,13 +339,20 @@ def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
             data.values["lon"] = round(data.values["lon"], 6)
 
 
-def _read_postcodes(communes: dict[str, _CommuneData], insee_by_id: dict[str, str]) -> None:
+def _read_postcodes(
+    communes: dict[str, _CommuneData], insee_by_id: dict[str, str], others: dict[str, OutOfScopeCommune]
+) -> None:
     postcode_by_id = {row["id"]: row["code"] for row in _read_csv("codes_postaux")}
+    other_postcodes: dict[str, set[str]] = {}
     for row in _read_csv("codes_postaux_communes"):
         insee = insee_by_id.get(row["commune_id"])
         postcode = postcode_by_id.get(row["codepostal_id"])
         if insee in communes and postcode:
             communes[insee].postcodes.append(postcode)
+        elif insee in others and postcode:
+            other_postcodes.setdefault(insee, set()).add(postcode)
+    for insee, codes in other_postcodes.items():
+        others[insee].postcodes = f" {' '.join(sorted(codes))} "[:400]
     # Paris, Lyon and Marseille as a whole get their arrondissements' postcodes (geocoding still resolves a
     # postcode to the arrondissement).
     for data in communes.values():
@@ -374,15 +396,21 @@ def communes_import(
 
     if not force:
         previous = ReferenceImport.objects.filter(scope=scope_key, fingerprint=fingerprint).first()
-        if previous and _scope_counts(scope, all_departments) == (previous.communes, previous.postcode_links):
+        others_known = all_departments or OutOfScopeCommune.objects.exists()
+        counts = _scope_counts(scope, all_departments)
+        if previous and others_known and counts == (previous.communes, previous.postcode_links):
             summary.up_to_date = True
             summary.unchanged = previous.communes
             summary.postcodes = previous.postcodes
             return summary
 
-    communes, insee_by_id = _read_communes(scope, department_codes)
+    others: dict[str, OutOfScopeCommune] = {}
+    communes, insee_by_id = _read_communes(scope, department_codes, others)
     _locate(communes, summary)
-    _read_postcodes(communes, insee_by_id)
+    _read_postcodes(communes, insee_by_id, others)
+    department_names = {row["code"]: row["nom"] for row in department_rows.values()}
+    for other in others.values():
+        other.department_name = department_names.get(other.department_code, "")[:100]
 
     with transaction.atomic():
         _write_departments(
@@ -394,6 +422,7 @@ def communes_import(
         )
         _write_communes(communes, scope, all_departments, summary)
         _write_postcodes(communes, scope, all_departments, summary)
+        summary.out_of_scope = _write_out_of_scope(others)
         commune_count, link_count = _scope_counts(scope, all_departments)
         ReferenceImport.objects.update_or_create(
             scope=scope_key,
@@ -406,6 +435,16 @@ def communes_import(
             },
         )
     return summary
+
+
+def _write_out_of_scope(others: dict[str, OutOfScopeCommune]) -> int:
+    """Replace the communes known only by name: every one outside the scope and not imported by another
+    import; returns how many."""
+    imported = set(Commune.objects.values_list("insee", flat=True))
+    rows = [other for insee, other in sorted(others.items()) if insee not in imported]
+    OutOfScopeCommune.objects.all().delete()
+    OutOfScopeCommune.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 def _write_departments(wanted: dict[str, dict[str, str]]) -> None:

@@ -104,6 +104,27 @@ class PostalCode(models.Model):
         return self.code
 
 
+class OutOfScopeCommune(models.Model):
+    """A commune or arrondissement of a department not imported: recognised only to say it is not covered.
+
+    Written by the import from the same package data (name, code, postcodes, department), no geometry.
+    """
+
+    insee = models.CharField("INSEE code", max_length=5, primary_key=True)
+    name = models.CharField(max_length=200)
+    search_name = models.CharField(max_length=200, db_index=True)
+    # " 13001 13002 ": spaces at both ends, so that a postcode is matched whole with `contains`.
+    postcodes = models.CharField(max_length=400, blank=True)
+    department_code = models.CharField(max_length=3)
+    department_name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["insee"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.department_code})"
+
+
 class ReferenceImport(models.Model):
     """The last import of one scope: lets a re-run with unchanged package data finish at once."""
 

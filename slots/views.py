@@ -27,6 +27,7 @@ from communes.geocoding import (
     commune_point,
     commune_suggestions,
     geocode,
+    out_of_scope_suggestions,
 )
 from communes.models import Commune
 from communes.names import normalize_search_text
@@ -116,7 +117,10 @@ def autocomplete(request: HttpRequest) -> HttpResponse:
     """Commune suggestions for the search field, as the HTML fragment of an ARIA listbox."""
     query = request.GET.get("q", "")
     communes = commune_suggestions(query, limit=MAX_SUGGESTIONS) if query.strip() else []
-    return render(request, "slots/_suggestions.html", {"communes": communes, "query": query.strip()})
+    # Nothing imported matches: a commune of a department not covered yet is said to be so.
+    not_covered = out_of_scope_suggestions(query) if query.strip() and not communes else []
+    context = {"communes": communes, "not_covered": not_covered[:1], "query": query.strip()}
+    return render(request, "slots/_suggestions.html", context)
 
 
 @require_GET

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from communes.importer import ImportSummary, communes_import
-from communes.models import Commune, Department, PostalCode, ReferenceImport
+from communes.models import Commune, Department, OutOfScopeCommune, PostalCode, ReferenceImport
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -34,6 +34,7 @@ def _clear() -> None:
     Commune.objects.all().delete()
     Department.objects.all().delete()
     ReferenceImport.objects.all().delete()
+    OutOfScopeCommune.objects.all().delete()
 
 
 @pytest.fixture(scope="package")

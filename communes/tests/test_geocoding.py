@@ -192,6 +192,42 @@ def test_the_error_message_quotes_the_query_in_french(france: ImportSummary) -> 
     assert "99999" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Marseille", "Marseille"),
+        ("marseille", "Marseille"),
+        ("13001", "Marseille 1er Arrondissement"),
+        ("13055", "Marseille"),
+        ("Marseille 8e", "Marseille 8e Arrondissement"),
+    ],
+)
+def test_a_commune_outside_the_imported_departments_is_recognised(
+    france: ImportSummary, query: str, name: str
+) -> None:
+    with pytest.raises(GeocodingError) as caught:
+        geocode(query)
+
+    assert caught.value.code == "not_covered"
+    message = caught.value.message
+    assert message.startswith(
+        f"{name} (Bouches-du-Rhône, 13) : rdvpasseport ne couvre pas encore ce département."
+    )
+    assert "Départements couverts : Ain (01), Ardèche (07)" in message
+    assert "Hauts-de-Seine (92)" in message
+    assert "Vérifiez" not in message
+
+
+def test_homonyms_outside_the_imported_departments_name_each_department(france: ImportSummary) -> None:
+    with pytest.raises(GeocodingError) as caught:
+        geocode("Moncontour")  # in the Côtes-d'Armor and the Vienne, none in the default departments
+
+    assert caught.value.code == "not_covered"
+    assert caught.value.message.startswith(
+        "Moncontour (Côtes-d'Armor, 22 ; Vienne, 86) : rdvpasseport ne couvre pas encore ces départements."
+    )
+
+
 def test_control_characters_never_reach_the_database(france: ImportSummary) -> None:
     assert origin(geocode("clichy\x00")) == "92024"
     with pytest.raises(GeocodingError):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from communes.importer import ImportSummary, communes_import
-from communes.models import Commune, Department, PostalCode, ReferenceImport
+from communes.models import Commune, Department, OutOfScopeCommune, PostalCode, ReferenceImport
 
 # Communes (COM) and municipal arrondissements (ARM) per department of the default scope.
 EXPECTED = {
@@ -152,6 +152,19 @@ def test_postcodes_link_communes_both_ways(france: ImportSummary) -> None:
     assert france.postcodes == PostalCode.objects.count()
 
 
+def test_the_communes_of_other_departments_are_known_by_name_and_postcode(france: ImportSummary) -> None:
+    assert france.out_of_scope == OutOfScopeCommune.objects.count() > 30_000
+    assert not OutOfScopeCommune.objects.filter(department_code__in=list(EXPECTED)).exists()
+    marseille = OutOfScopeCommune.objects.get(insee="13055")
+    assert (marseille.name, marseille.department_code, marseille.department_name) == (
+        "Marseille",
+        "13",
+        "Bouches-du-Rhône",
+    )
+    assert " 13001 " in OutOfScopeCommune.objects.get(insee="13201").postcodes
+    assert OutOfScopeCommune.objects.get(insee="06088").search_name == "nice"
+
+
 def test_a_second_run_reports_no_change(france: ImportSummary) -> None:
     again = communes_import()
     assert again.up_to_date
@@ -161,6 +174,7 @@ def test_a_second_run_reports_no_change(france: ImportSummary) -> None:
     assert not compared.up_to_date
     assert (compared.created, compared.updated, compared.unchanged) == (0, 0, 4033)
     assert (compared.postcode_links_added, compared.postcode_links_removed) == (0, 0)
+    assert compared.out_of_scope == france.out_of_scope == OutOfScopeCommune.objects.count()
 
 
 def test_the_command_prints_a_summary(france: ImportSummary) -> None:

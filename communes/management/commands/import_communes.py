@@ -67,4 +67,7 @@ class Command(BaseCommand):
             f"outline: {summary.points_from_outline}; borrowed from a related town hall: "
             f"{summary.points_borrowed}; unknown: {summary.points_missing}."
         )
+        self.stdout.write(
+            f"Communes of other departments, known by name to say they are not covered: {summary.out_of_scope}."
+        )
         self.stdout.write(self.style.SUCCESS(f"Done in {elapsed:.1f} s: {summary.changes} changes."))
