@@ -235,7 +235,7 @@ def _resolve_scope(departments: Iterable[str] | None, all_departments: bool, kno
 
 
 def _read_communes(
-    scope: set[str], department_codes: dict[str, str], others: dict[str, OutOfScopeCommune]
+    scope: set[str], department_codes: dict[str, str], others: dict[str, dict[str, str]]
 ) -> tuple[dict[str, _CommuneData], dict[str, str]]:
     """Communes and arrondissements of the scope, keyed by INSEE code, with their raw geometry.
 
@@ -288,13 +288,18 @@ def _read_communes(
     return communes, code_by_id
 
 
-def _out_of_scope(row: dict[str, str], department: str) -> OutOfScopeCommune:
-    return OutOfScopeCommune(
-        insee=row["code"],
-        name=commune_full_name(row["nom"], row["type_nom"])[:200],
-        search_name=normalize_search_text(row["nom"])[:200],
-        department_code=department,
-    )
+# An out-of-scope commune as the import reads it: plain values (30,000 model instances would cost seconds).
+OUT_OF_SCOPE_FIELDS = ("name", "search_name", "postcodes", "department_code", "department_name")
+
+
+def _out_of_scope(row: dict[str, str], department: str) -> dict[str, str]:
+    return {
+        "name": commune_full_name(row["nom"], row["type_nom"])[:200],
+        "search_name": normalize_search_text(row["nom"])[:200],
+        "postcodes": "",
+        "department_code": department,
+        "department_name": "",
+    }
 
 
 def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
@@ -340,7 +345,7 @@ def _locate(communes: dict[str, _CommuneData], summary: ImportSummary) -> None:
 
 
 def _read_postcodes(
-    communes: dict[str, _CommuneData], insee_by_id: dict[str, str], others: dict[str, OutOfScopeCommune]
+    communes: dict[str, _CommuneData], insee_by_id: dict[str, str], others: dict[str, dict[str, str]]
 ) -> None:
     postcode_by_id = {row["id"]: row["code"] for row in _read_csv("codes_postaux")}
     other_postcodes: dict[str, set[str]] = {}
@@ -352,7 +357,7 @@ def _read_postcodes(
         elif insee in others and postcode:
             other_postcodes.setdefault(insee, set()).add(postcode)
     for insee, codes in other_postcodes.items():
-        others[insee].postcodes = f" {' '.join(sorted(codes))} "[:400]
+        others[insee]["postcodes"] = f" {' '.join(sorted(codes))} "[:400]
     # Paris, Lyon and Marseille as a whole get their arrondissements' postcodes (geocoding still resolves a
     # postcode to the arrondissement).
     for data in communes.values():
@@ -404,13 +409,13 @@ def communes_import(
             summary.postcodes = previous.postcodes
             return summary
 
-    others: dict[str, OutOfScopeCommune] = {}
+    others: dict[str, dict[str, str]] = {}
     communes, insee_by_id = _read_communes(scope, department_codes, others)
     _locate(communes, summary)
     _read_postcodes(communes, insee_by_id, others)
     department_names = {row["code"]: row["nom"] for row in department_rows.values()}
     for other in others.values():
-        other.department_name = department_names.get(other.department_code, "")[:100]
+        other["department_name"] = department_names.get(other["department_code"], "")[:100]
 
     with transaction.atomic():
         _write_departments(
@@ -437,14 +442,29 @@ def communes_import(
     return summary
 
 
-def _write_out_of_scope(others: dict[str, OutOfScopeCommune]) -> int:
-    """Replace the communes known only by name: every one outside the scope and not imported by another
-    import; returns how many."""
+def _write_out_of_scope(others: dict[str, dict[str, str]]) -> int:
+    """Make the communes known only by name those outside the scope and not imported by another import,
+    writing only the rows that changed; returns how many there are."""
     imported = set(Commune.objects.values_list("insee", flat=True))
-    rows = [other for insee, other in sorted(others.items()) if insee not in imported]
-    OutOfScopeCommune.objects.all().delete()
-    OutOfScopeCommune.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    wanted = {
+        insee: tuple(values[f] for f in OUT_OF_SCOPE_FIELDS)
+        for insee, values in others.items()
+        if insee not in imported
+    }
+    existing = {
+        row[0]: row[1:] for row in OutOfScopeCommune.objects.values_list("insee", *OUT_OF_SCOPE_FIELDS)
+    }
+    stale = [insee for insee, values in existing.items() if wanted.get(insee) != values]
+    OutOfScopeCommune.objects.filter(insee__in=stale).delete()
+    OutOfScopeCommune.objects.bulk_create(
+        [
+            OutOfScopeCommune(insee=insee, **others[insee])
+            for insee in sorted(wanted)
+            if existing.get(insee) != wanted[insee]
+        ],
+        batch_size=2000,
+    )
+    return len(wanted)
 
 
 def _write_departments(wanted: dict[str, dict[str, str]]) -> None:
