@@ -77,7 +77,8 @@ def test_a_killed_worker_leaves_the_old_slots_and_a_new_worker_resumes(
         base_url=ants_server.base_url,
         config={"reasons": ["CNI"]},
         interval_minutes=1,
-        next_run_at=None,
+        # Not due while the first worker starts (it would dispatch it itself): the test dispatches it below.
+        next_run_at=now + dt.timedelta(hours=1),
         last_discovery_at=now,
     )
     town_hall = make_town_hall(name="Mairie de Grenoble")
@@ -101,6 +102,7 @@ def test_a_killed_worker_leaves_the_old_slots_and_a_new_worker_resumes(
     )
     first = workers("first", env)
     first.wait_ready()
+    Source.objects.filter(pk=source.pk).update(next_run_at=None)
 
     lock = None
     if stage == "fetch":
@@ -149,7 +151,7 @@ def test_a_killed_worker_leaves_the_old_slots_and_a_new_worker_resumes(
     assert run.status == ScrapeRun.Status.INTERRUPTED  # closed by the new worker at start-up
     assert run.finished_at is not None
 
-    assert sources_dispatch(enqueue=lambda ids: send_scrape(own_redis.url, ids)) == [source.pk]
+    # The new worker dispatched the source, due again, as soon as it started: no wait for beat's next tick.
     resumed = wait_for(
         lambda: ScrapeRun.objects.filter(source=source).exclude(pk=run.pk).exclude(status="running").first(),
         timeout=60,
