@@ -107,7 +107,9 @@ class TownHall(models.Model):
         max_length=10,
         choices=Booking.choices,
         blank=True,
-        help_text=_("Comment réserver quand aucune source ne suit cette mairie (ignoré tant qu’une source la suit)."),
+        help_text=_(
+            "Comment réserver quand aucune source ne suit cette mairie (ignoré tant qu’une source la suit)."
+        ),
     )
     takes_cni = models.BooleanField(_("reçoit les demandes de carte d’identité"), default=True)
     takes_passport = models.BooleanField(_("reçoit les demandes de passeport"), default=True)

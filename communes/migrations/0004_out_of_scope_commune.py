@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('communes', '0002_reference_import'),
+        ('communes', '0003_french_verbose_names'),
     ]
 
     operations = [
