@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .geocoding import commune_suggestions
-from .models import Commune, Department, PostalCode, ReferenceImport
+from .models import Commune, Department, OutOfScopeCommune, PostalCode, ReferenceImport
 from .names import normalize_search_text
 
 
@@ -109,4 +109,22 @@ class ReferenceImportAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutOfScopeCommune)
+class OutOfScopeCommuneAdmin(admin.ModelAdmin):
+    """Read only: import_communes writes these rows from the package data."""
+
+    list_display = ["insee", "name", "department_code", "department_name", "postcodes"]
+    search_fields = ["insee", "name", "postcodes"]
+    list_filter = ["department_code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

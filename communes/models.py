@@ -110,16 +110,18 @@ class OutOfScopeCommune(models.Model):
     Written by the import from the same package data (name, code, postcodes, department), no geometry.
     """
 
-    insee = models.CharField("INSEE code", max_length=5, primary_key=True)
-    name = models.CharField(max_length=200)
-    search_name = models.CharField(max_length=200, db_index=True)
+    insee = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=200)
+    search_name = models.CharField(_("nom de recherche"), max_length=200, db_index=True)
     # " 13001 13002 ": spaces at both ends, so that a postcode is matched whole with `contains`.
-    postcodes = models.CharField(max_length=400, blank=True)
-    department_code = models.CharField(max_length=3)
-    department_name = models.CharField(max_length=100)
+    postcodes = models.CharField(_("codes postaux"), max_length=400, blank=True)
+    department_code = models.CharField(_("code du département"), max_length=3)
+    department_name = models.CharField(_("département"), max_length=100)
 
     class Meta:
         ordering = ["insee"]
+        verbose_name = _("commune non couverte")
+        verbose_name_plural = _("communes non couvertes")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.department_code})"

@@ -97,9 +97,9 @@ class SourceForm(forms.ModelForm):
         kinds = [self.instance.kind] if self.instance.kind in known else list(known)
         self.fields["config"].help_text = _options_help(kinds)
         self.fields["max_documents"].required = False
-        self.fields["max_documents"].help_text = (
-            "Ask for slots for 1 up to this many people. Empty: the kind's default; for ANTS editors 4, "
-            "since families book one slot per person, several at once."
+        self.fields["max_documents"].help_text = _(
+            "Demander des créneaux pour 1 personne jusqu’à ce nombre. Vide : la valeur par défaut du type, "
+            "4 pour les éditeurs ANTS, car les familles réservent un créneau par personne, plusieurs à la fois."
         )
         if not self.instance.pk:
             self.initial.pop("max_documents", None)  # a new source takes its kind's default

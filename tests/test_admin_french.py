@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from communes.models import PostalCode, ReferenceImport
+from communes.models import OutOfScopeCommune, PostalCode, ReferenceImport
 from communes.tests.factories import make_commune
 from scrapers.tests.factories import make_meeting_point, make_run, make_source
 from slots.tests.factories import make_slot, make_town_hall
@@ -54,6 +54,13 @@ def objects() -> dict[type[models.Model], models.Model]:
         source,
         make_meeting_point(source, "mp-1", town_hall),
         make_run(source),
+        OutOfScopeCommune.objects.create(
+            insee="13055",
+            name="Marseille",
+            search_name="marseille",
+            department_code="13",
+            department_name="Bouches-du-Rhône",
+        ),
     ]
     found = {type(obj): obj for obj in built}
     ours = {model for model in apps.get_models() if model._meta.app_label in OUR_APPS}

@@ -274,7 +274,7 @@ def test_a_new_source_asks_its_kinds_number_of_people_by_default(admin_client, k
 
     response = admin_client.post(add_url, data)
 
-    assert "families book one slot per person" in form.content.decode()
+    assert "les familles réservent un créneau par personne" in form.content.decode()
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Source.objects.get(name=f"Nouvelle source {kind}").max_documents == expected
 
