@@ -153,7 +153,6 @@ def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
         "motif": motif,
         "reason": reason,
         "tabs": _reason_tabs(motif, counts),
-        "weeks": TOWN_HALL_DAYS // 7,  # the period the tabs count over
         "days": _slot_days(slots[:TOWN_HALL_MAX_SLOTS], default_url=town_hall.booking_url),
         "truncated": len(slots) > TOWN_HALL_MAX_SLOTS,
         "data_age": town_hall.data_age(now),

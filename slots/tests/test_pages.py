@@ -69,9 +69,10 @@ def test_town_hall_page_counts_slots_per_reason_in_its_selector(client, clichy):
         ("cni", ""),
         ("cni-passeport", ""),
     ]
-    # Each count says over which period it counts.
-    assert 'Passeport <span class="tab-count">2 créneaux sur 4 semaines</span>' in html
-    assert 'Carte d’identité <span class="tab-count">1 créneau sur 4 semaines</span>' in html
+    # The heading above the tabs gives the period they count over (the tabs fit one line on a phone).
+    assert "Créneaux libres des quatre prochaines semaines" in html
+    assert 'Passeport <span class="tab-count">2 créneaux</span>' in html
+    assert 'Carte d’identité <span class="tab-count">1 créneau</span>' in html
     assert 'Les deux <span class="tab-count">0 ' in html
 
 
