@@ -71,9 +71,10 @@ def test_retries_back_off_and_the_source_resumes_after_a_database_outage(
         what="a successful run within one interval after PostgreSQL returned",
     )
     countdowns = [float(seconds) for seconds in RETRY.findall(worker.log())]
-    assert len(countdowns) == 2, worker.log()
+    # Two at least: on a loaded machine PostgreSQL may take long enough to start for a third one.
+    assert len(countdowns) >= 2, worker.log()
     assert countdowns[0] >= 1, countdowns  # not spent at once
-    assert countdowns[1] > countdowns[0], countdowns  # and backing off
+    assert countdowns == sorted(set(countdowns)), countdowns  # and backing off
     assert len(succeeded) == 1
     assert rows(own_postgres, "SELECT count(*) FROM slots_slot") == [(2,)]
     [(claimed_until, last_success_at)] = rows(
