@@ -43,6 +43,9 @@ def test_retries_back_off_and_the_source_resumes_after_a_database_outage(
     loaded = run_python(["manage.py", "load_sources", str(tmp_path / "sources.yaml")], env)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     [(source_id,)] = rows(own_postgres, "SELECT id FROM scrapers_source")
+    # Not due when the worker starts (a starting worker dispatches due sources): the one scrape is ours.
+    with psycopg.connect(own_postgres.url.replace("postgres://", "postgresql://"), autocommit=True) as db:
+        db.execute("UPDATE scrapers_source SET next_run_at = now() + interval '1 hour'")
     day = timezone.localdate() + dt.timedelta(days=3)
     ants_server.meeting_points = [
         {"id": "g1", "name": "Mairie de Grenoble", "zip_code": "38000", "city_name": "GRENOBLE"}
