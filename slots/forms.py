@@ -143,7 +143,8 @@ class SearchForm(forms.Form):
         # The browser's date picker offers only the dates the search accepts.
         today = paris_today()
         # Read once per form: the window, the picker and the page's "known until" all use it.
-        self.latest = latest_end_date(today)
+        # The end of the widest window a search may cover: the day slots are known until.
+        self.latest = horizon_date(today)
         self.fields["avant"].widget.attrs.update(min=today.isoformat(), max=self.latest.isoformat())
 
     @classmethod
@@ -204,11 +205,6 @@ class SearchForm(forms.Form):
     @property
     def window(self) -> tuple[dt.date, dt.date]:
         return paris_today(), self.cleaned_data["avant"] or self.latest
-
-
-def latest_end_date(today: dt.date) -> dt.date:
-    """The end of the widest window a search may cover: the day slots are known until (slots.horizon)."""
-    return horizon_date(today)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -322,5 +318,5 @@ class ApiSearchForm(forms.Form):
         if (end - start).days > MAX_WINDOW_DAYS:
             raise forms.ValidationError(_("La période demandée ne peut pas dépasser six mois (183 jours)."))
         # Nothing is known past the horizon: a wider window is answered as far as slots are known.
-        data["start_date"], data["end_date"] = start, min(end, latest_end_date(today))
+        data["start_date"], data["end_date"] = start, min(end, horizon_date(today))
         return data

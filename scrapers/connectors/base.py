@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import re
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
@@ -472,6 +472,37 @@ class TownHallConnector(Connector):
         return self._finish(
             counters, slots=slots, covered={town_hall.external_id}, errors=errors, parse_errors=parse_errors
         )
+
+
+def iso_slots_read(
+    rows: Iterable[Any],
+    *,
+    when: Callable[[Any], Any],
+    town_hall: MeetingPointData,
+    reason: str,
+    booking_url: str,
+    start: dt.date,
+    end: dt.date,
+    into: dict[tuple[dt.datetime, str], SlotData],
+) -> int:
+    """Read rows each giving an ISO 8601 start (`when(row)`) into `into`, keyed by (start, reason), keeping
+    those within [start, end]; return how many could not be read."""
+    parse_errors = 0
+    for row in rows:
+        try:
+            starts_at = parse_iso_datetime(when(row))
+        except ValueError:
+            parse_errors += 1
+            continue
+        if in_window(starts_at, start, end):
+            into[(starts_at, reason)] = SlotData(
+                meeting_point_id=town_hall.external_id,
+                starts_at=starts_at,
+                reason=reason,
+                people_max=None,
+                booking_url=booking_url,
+            )
+    return parse_errors
 
 
 def describe_shape(payload: Any) -> str:

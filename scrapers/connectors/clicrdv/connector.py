@@ -24,8 +24,7 @@ from scrapers.connectors.base import (
     SlotData,
     TownHallConnector,
     describe_shape,
-    in_window,
-    parse_iso_datetime,
+    iso_slots_read,
 )
 from scrapers.connectors.clicrdv.config import Config
 from scrapers.fetching.errors import ConnectorError
@@ -73,20 +72,16 @@ class ClicRdvConnector(TownHallConnector):
                         f"availabletimeslots (reason {reason}, calendar {calendar_id}) must return an object "
                         f"with an 'availabletimeslots' list, got {describe_shape(payload)}"
                     )
-                for row in rows:
-                    try:
-                        starts_at = parse_iso_datetime(row.get("start") if isinstance(row, dict) else row)
-                    except ValueError:
-                        parse_errors += 1
-                        continue
-                    if in_window(starts_at, start, end):
-                        slots[(starts_at, reason)] = SlotData(
-                            meeting_point_id=town_hall.external_id,
-                            starts_at=starts_at,
-                            reason=reason,
-                            people_max=None,
-                            booking_url=booking_url,
-                        )
+                parse_errors += iso_slots_read(
+                    rows,
+                    when=lambda row: row.get("start") if isinstance(row, dict) else row,
+                    town_hall=town_hall,
+                    reason=reason,
+                    booking_url=booking_url,
+                    start=start,
+                    end=end,
+                    into=slots,
+                )
         return self._finish_town_hall(
             counters,
             town_hall=town_hall,

@@ -23,8 +23,7 @@ from scrapers.connectors.base import (
     SlotData,
     TownHallConnector,
     describe_shape,
-    in_window,
-    parse_iso_datetime,
+    iso_slots_read,
 )
 from scrapers.connectors.synbird.config import Config
 from scrapers.fetching.errors import ConnectorError
@@ -76,20 +75,16 @@ class SynbirdConnector(TownHallConnector):
                     f"getSlotsFor (reason {reason}) must return an object with a 'timeSlots' list, "
                     f"got {describe_shape(payload)}"
                 )
-            for row in payload["timeSlots"]:
-                try:
-                    starts_at = parse_iso_datetime(row.get("start_date") if isinstance(row, dict) else None)
-                except ValueError:
-                    parse_errors += 1
-                    continue
-                if in_window(starts_at, start, end):
-                    slots[(starts_at, reason)] = SlotData(
-                        meeting_point_id=town_hall.external_id,
-                        starts_at=starts_at,
-                        reason=reason,
-                        people_max=None,
-                        booking_url=booking_url,
-                    )
+            parse_errors += iso_slots_read(
+                payload["timeSlots"],
+                when=lambda row: row.get("start_date") if isinstance(row, dict) else None,
+                town_hall=town_hall,
+                reason=reason,
+                booking_url=booking_url,
+                start=start,
+                end=end,
+                into=slots,
+            )
         return self._finish_town_hall(
             counters,
             town_hall=town_hall,
