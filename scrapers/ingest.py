@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -28,9 +29,10 @@ from communes.models import Commune
 from scrapers.connectors.base import FetchResult, MeetingPointData, SlotData, web_url
 from scrapers.fetching.errors import redact_token
 from scrapers.models import MeetingPoint, ScrapeRun, Source
-from slots.models import Slot, TownHall
+from slots.models import Slot, SlotDay, TownHall
 from slots.places import PlaceData, candidates_for, same_place_among
 from slots.reasons import REASONS
+from slots.summary import slots_changed
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ BATCH_SIZE = 1000
 # A slot further ahead than this is a source's bug (booking calendars open a few months ahead).
 SLOT_MAX_AHEAD = dt.timedelta(days=2 * 366)
 ANALYZE_FROM_ROWS = 10_000
+# A run inserting this share of the slot table's estimated rows (or more) refreshes its statistics.
+STATISTICS_STALE_SHARE = 0.2
 
 _REASONS = frozenset(REASONS)
 _SLOT_KEY_FIELDS = ("town_hall_id", "starts_at", "reason")
@@ -321,6 +325,8 @@ def _slots_replace_postgresql(
             [source_id, url_max, now, now, now],
         )
         new, kept = cursor.fetchone()
+        if new >= ANALYZE_FROM_ROWS:
+            _statistics_refresh(cursor, new_rows=new)
         cursor.execute(
             f"""
             WITH deleted AS (
@@ -340,6 +346,24 @@ def _slots_replace_postgresql(
         removed, removed_upcoming = cursor.fetchone()
         cursor.execute(f"DROP TABLE {temp}")
     return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming)
+
+
+def _statistics_refresh(cursor: CursorWrapper, *, new_rows: int) -> None:
+    """ANALYZE the slot table and its per-day summary when this run grew them by a large share.
+
+    The planner's statistics otherwise stay those of a much smaller table until autovacuum gets there: on a
+    new deployment whose first small source was analysed (18 slots), the first large ingestion took minutes
+    (its DELETE planned as if the table were tiny) and searches hundreds of milliseconds. ANALYZE inside this
+    transaction counts the rows it inserted; it samples a bounded number of rows whatever the table's size.
+    """
+    slot_table = connection.ops.quote_name(Slot._meta.db_table)
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Slot._meta.db_table])
+    known = max(cursor.fetchone()[0], 0)
+    if new_rows < STATISTICS_STALE_SHARE * known:
+        return
+    day_table = connection.ops.quote_name(SlotDay._meta.db_table)
+    cursor.execute(f"ANALYZE {slot_table}, {day_table}")
+    logger.info("Slot statistics refreshed: %s new slots, %s before", new_rows, int(known))
 
 
 def _slots_replace_portable(
@@ -392,6 +416,7 @@ def _slots_replace_portable(
     )
     for ids in _chunks(removed_ids, 500):
         Slot.objects.filter(pk__in=ids).delete()
+    slots_changed(town_hall_ids=town_hall_ids)
     return SlotCounts(
         new=len(merged) - kept, kept=kept, removed=len(removed_ids), removed_upcoming=removed_upcoming
     )

@@ -35,6 +35,7 @@ from scrapers.models import (
 )
 from slots.horizon import MAX_HORIZON_DAYS
 from slots.models import Slot, TownHall
+from slots.summary import slots_changed
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,7 @@ def meeting_point_detach(*, meeting_point: MeetingPoint) -> TownHall:
         stale_at=current.stale_at,
     )
     Slot.objects.filter(town_hall=current, source_id=meeting_point.source_id).update(town_hall=detached)
+    slots_changed(town_hall_ids=[current.pk, detached.pk])
     MeetingPoint.objects.filter(pk=meeting_point.pk).update(town_hall=detached)
     meeting_point.town_hall = detached
     return detached
@@ -315,6 +317,7 @@ def slots_purge(*, now: dt.datetime | None = None) -> PurgeCounts:
     """Delete slots already started and scrape runs older than SCRAPE_RUNS_KEEP_DAYS."""
     now = now or timezone.now()
     slots, _ = Slot.objects.filter(starts_at__lte=now).delete()
+    slots_changed(town_hall_ids=None)
     runs, _ = ScrapeRun.objects.filter(
         started_at__lt=now - dt.timedelta(days=settings.SCRAPE_RUNS_KEEP_DAYS)
     ).delete()

@@ -262,3 +262,50 @@ class Slot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.town_hall} {self.starts_at:%Y-%m-%d %H:%M} {self.reason}"
+
+
+class SlotDayQuerySet(models.QuerySet["SlotDay"]):
+    def for_people(self, people: int) -> SlotDayQuerySet:
+        return self.filter(capacity__gte=people)
+
+
+class SlotDay(models.Model):
+    """How many distinct slot starts a town hall offers for one reason on one Paris day, by party size.
+
+    A summary of the Slot table that the search reads instead of the slots: its cost then follows the town
+    halls and the days of the window, not the number of slots. A start offered by several sources counts
+    once, with the largest party any of them takes (`capacity`; UNKNOWN_CAPACITY when a source does not
+    tell, since such a slot is shown whatever the party). On PostgreSQL, triggers on the slot table keep it
+    exact in the same transaction as every write (ingestion, purge, merges, cascades); elsewhere
+    `slots.summary.slots_changed` rebuilds it. Days are whole: the search reads today's slots from the Slot
+    table, since some of them may have started already.
+    """
+
+    UNKNOWN_CAPACITY = 32767  # smallint's largest: "any party"
+
+    # The unique constraint's index, which starts with the town hall, serves the foreign key too.
+    town_hall = models.ForeignKey(
+        TownHall,
+        verbose_name=_("mairie"),
+        on_delete=models.CASCADE,
+        related_name="slot_days",
+        db_index=False,
+    )
+    reason = models.CharField(_("motif"), max_length=12, choices=Reason.choices)
+    day = models.DateField(_("jour"))
+    capacity = models.PositiveSmallIntegerField(_("personnes au plus"))
+    count = models.PositiveIntegerField(_("créneaux"))
+    first_at = models.DateTimeField(_("premier créneau"))
+    first_url = models.CharField(_("lien du premier créneau"), max_length=1000, blank=True)
+
+    objects = SlotDayQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("résumé de créneaux par jour")
+        verbose_name_plural = _("résumés de créneaux par jour")
+        constraints = [
+            models.UniqueConstraint(fields=["town_hall", "reason", "day", "capacity"], name="slotday_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town_hall_id} {self.reason} {self.day}: {self.count}"

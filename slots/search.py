@@ -1,11 +1,13 @@
 """Rank the active town halls around a point by their next free slot.
 
-One search is a constant number of SQL queries whatever the number of town halls: a bounding-box
-prefilter on the indexed TownHall (lat, lon) columns, with correlated subqueries (next slot time,
-its booking URL, slot count) that each use the Slot (town_hall, reason, starts_at) index. The exact
-great-circle distance is then computed in Python and the town halls outside the radius dropped.
-A day-by-day strip of slot counts costs one more query (GROUP BY town hall, Paris date), and so does
-counting what a wider search would find (`slot_availability`).
+One search is a constant number of SQL queries whatever the number of town halls or slots: a bounding-box
+prefilter on the indexed TownHall (lat, lon) columns, the exact great-circle distance computed in Python to
+drop the town halls outside the radius, then one query for the slot facts of those left (first matching
+slot, its booking link, number of matching starts). That query reads the per-day summary (SlotDay) for
+whole days from tomorrow on and the Slot table for the rest of today, both through indexes led by
+(town hall, reason): its cost follows the town halls in the radius and the days of the window, not the
+slots. A day-by-day strip of slot counts costs one more query, and so does counting what a wider search
+would find (`slot_availability`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, replace
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from communes.geo import bounding_box, haversine_km
-from slots.models import Reason, Slot, SlotQuerySet, TownHall, TownHallQuerySet
+from slots.models import Reason, TownHall, TownHallQuerySet
 
 MIN_RADIUS_KM = 1
 MAX_RADIUS_KM = 100
@@ -85,18 +87,6 @@ def _window(
     return window_start, window_end
 
 
-def _matching_slots(
-    *,
-    reason: Reason,
-    people: int,
-    start_date: dt.date | None,
-    end_date: dt.date | None,
-    now: dt.datetime,
-) -> SlotQuerySet:
-    window_start, window_end = _window(start_date=start_date, end_date=end_date, now=now)
-    return Slot.objects.for_reason(reason).upcoming(now).between(window_start, window_end).for_people(people)
-
-
 def _town_halls_around(*, lat: float, lon: float, radius_km: float, reason: Reason) -> TownHallQuerySet:
     box = bounding_box(lat=lat, lon=lon, radius_km=radius_km)
     return (
@@ -104,6 +94,108 @@ def _town_halls_around(*, lat: float, lon: float, radius_km: float, reason: Reas
         .for_reason(reason)
         .in_bbox(min_lat=box.min_lat, max_lat=box.max_lat, min_lon=box.min_lon, max_lon=box.max_lon)
     )
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A search's window cut in two: the rest of today, read from the slots (some of today's slots may have
+    started already), and whole days from tomorrow on, read from the per-day summary (SlotDay)."""
+
+    today_from: dt.datetime  # exclusive
+    today_until: dt.datetime  # exclusive
+    first_day: dt.date
+    last_day: dt.date
+    people: int  # 0 when any slot will do (one person): a capacity the source gives as 0 is no filter
+
+    @classmethod
+    def of(
+        cls, *, people: int, start_date: dt.date | None, end_date: dt.date | None, now: dt.datetime
+    ) -> _Window:
+        today = timezone.localdate(now)
+        window_start, window_end = _window(start_date=start_date, end_date=end_date, now=now)
+        tomorrow = today + dt.timedelta(days=1)
+        tomorrow_start = paris_day_start(tomorrow)
+        return cls(
+            today_from=max(now, window_start) if window_start else now,
+            today_until=min(tomorrow_start, window_end) if window_end else tomorrow_start,
+            first_day=max(tomorrow, start_date or tomorrow),
+            last_day=end_date or dt.date.max,
+            people=people if people > 1 else 0,
+        )
+
+    def _today(self, *, reason: Reason, town_hall: str) -> tuple[str, list[object]]:
+        """Conditions on the slots (s) of the rest of today of the town hall whose id is `town_hall`."""
+        where = (
+            f"s.town_hall_id = {town_hall} AND s.reason = %s AND s.starts_at > %s AND s.starts_at < %s"
+            " AND (%s = 0 OR s.people_max IS NULL OR s.people_max >= %s)"
+        )
+        return where, [str(reason), self.today_from, self.today_until, self.people, self.people]
+
+    def _later(self, *, reason: Reason, town_hall: str) -> tuple[str, list[object]]:
+        """Conditions on the per-day summary (d) of whole days from tomorrow on."""
+        where = f"d.town_hall_id = {town_hall} AND d.reason = %s AND d.day >= %s AND d.day <= %s AND d.capacity >= %s"
+        return where, [str(reason), self.first_day, self.last_day, self.people]
+
+    def annotations(self, *, reason: Reason) -> dict[str, RawSQL]:
+        """`next_slot_at`, `next_slot_url` and `slots_count` of each town hall of a TownHall queryset.
+
+        Each subquery goes through an index led by (town hall, reason) of the slot table or of the summary:
+        the rows read per town hall follow the days of the window, never the number of slots.
+        """
+        town_hall = f"{_quoted(TownHall._meta.db_table)}.{_quoted('id')}"
+        today, today_params = self._today(reason=reason, town_hall=town_hall)
+        later, later_params = self._later(reason=reason, town_hall=town_hall)
+        firsts = (
+            "SELECT at, url FROM (SELECT s.starts_at AS at, s.booking_url AS url FROM slots_slot AS s"
+            f" WHERE {today} ORDER BY s.starts_at LIMIT 1) AS first_today"
+            " UNION ALL SELECT at, url FROM (SELECT d.first_at AS at, d.first_url AS url FROM slots_slotday AS d"
+            f" WHERE {later} ORDER BY d.day, d.first_at LIMIT 1) AS first_later"
+        )
+        params = [*today_params, *later_params]
+        return {
+            "next_slot_at": RawSQL(f"SELECT x.at FROM ({firsts}) AS x ORDER BY x.at LIMIT 1", params),
+            "next_slot_url": RawSQL(f"SELECT x.url FROM ({firsts}) AS x ORDER BY x.at LIMIT 1", params),
+            "slots_count": RawSQL(
+                f"(SELECT count(DISTINCT s.starts_at) FROM slots_slot AS s WHERE {today})"
+                f" + coalesce((SELECT sum(d.count) FROM slots_slotday AS d WHERE {later}), 0)",
+                params,
+            ),
+        }
+
+    def day_counts(
+        self, *, reason: Reason, town_hall_ids: list[int], today: dt.date
+    ) -> dict[tuple[int, dt.date], int]:
+        """Matching slot starts per (town hall, Paris day) of the window, in one query."""
+        ids = ", ".join(["%s"] * len(town_hall_ids))
+        today_where, today_params = self._today(reason=reason, town_hall="s.town_hall_id")
+        later_where, later_params = self._later(reason=reason, town_hall="d.town_hall_id")
+        query = (
+            f"SELECT d.town_hall_id, d.day, sum(d.count) FROM slots_slotday AS d"
+            f" WHERE d.town_hall_id IN ({ids}) AND {later_where} GROUP BY d.town_hall_id, d.day"
+            f" UNION ALL SELECT s.town_hall_id, NULL, count(DISTINCT s.starts_at) FROM slots_slot AS s"
+            f" WHERE s.town_hall_id IN ({ids}) AND {today_where} GROUP BY s.town_hall_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, [*town_hall_ids, *later_params, *town_hall_ids, *today_params])
+            rows = cursor.fetchall()
+        return {(pk, _as_date(day) if day is not None else today): int(n) for pk, day, n in rows}
+
+
+def _as_datetime(value: dt.datetime | str) -> dt.datetime:
+    # A raw subquery's datetime comes back as text from SQLite (make run on a bare machine).
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    # SQLite (make run on a bare machine) answers a raw query's dates as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def town_halls_search(
@@ -127,32 +219,21 @@ def town_halls_search(
     town halls no source follows, which book by phone, walk-in or a page we do not read) come after
     those with one, nearest first: the citizen can still book there.
 
-    With `strip_days`, each result with a slot also gets its matching slots counted per Paris day for
-    that many days from today (or from `start_date` when later), in one more query.
+    One query whatever the area: the town halls in the bounding box with their slot facts. With
+    `strip_days`, each result with a slot also gets its matching slots counted per Paris day for that many
+    days from today (or from `start_date` when later), in one more query.
     """
     now = now or timezone.now()
     sort = Sort(sort)
     reason = Reason(reason)
 
-    matching = _matching_slots(
-        reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
-    )
-    # A start offered by two sources following the town hall is one slot for the citizen.
-    count = (
-        matching.filter(town_hall=OuterRef("pk"))
-        .order_by()
-        .values("town_hall")
-        .annotate(n=Count("starts_at", distinct=True))
-        .values("n")
-    )
-
+    window = _Window.of(people=people, start_date=start_date, end_date=end_date, now=now)
     town_halls = (
         _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .select_related("commune")
         .order_by()  # ranked in Python below
-        .with_next_slot(matching)
         .with_source_kind()
-        .annotate(slots_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)))
+        .annotate(**window.annotations(reason=reason))
     )
 
     results = []
@@ -163,7 +244,7 @@ def town_halls_search(
         next_slot = None
         if town_hall.next_slot_at is not None:
             next_slot = NextSlot(
-                starts_at=town_hall.next_slot_at,
+                starts_at=_as_datetime(town_hall.next_slot_at),
                 booking_url=town_hall.next_slot_url or town_hall.booking_url,
             )
         results.append(
@@ -171,7 +252,7 @@ def town_halls_search(
                 town_hall=town_hall,
                 distance_km=distance,
                 next_slot=next_slot,
-                slots_count=town_hall.slots_count,
+                slots_count=int(town_hall.slots_count),
                 data_age=town_hall.data_age(now),
                 stale=town_hall.is_stale(now),
             )
@@ -204,18 +285,12 @@ def _with_day_strip(
     ids = [result.town_hall.pk for result in results if result.has_slot]
     if not ids:
         return results
-    first_day = max(timezone.localdate(now), start_date or dt.date.min)
+    today = timezone.localdate(now)
+    first_day = max(today, start_date or dt.date.min)
     strip = [first_day + dt.timedelta(days=offset) for offset in range(days)]
     strip_end = strip[-1] if end_date is None else min(strip[-1], end_date)
-    rows = (
-        _matching_slots(reason=reason, people=people, start_date=first_day, end_date=strip_end, now=now)
-        .filter(town_hall_id__in=ids)
-        .annotate(day=TruncDate("starts_at", tzinfo=timezone.get_default_timezone()))
-        .order_by()
-        .values("town_hall_id", "day")
-        .annotate(count=Count("starts_at", distinct=True))
-    )
-    counts = {(row["town_hall_id"], row["day"]): row["count"] for row in rows}
+    window = _Window.of(people=people, start_date=first_day, end_date=strip_end, now=now)
+    counts = window.day_counts(reason=reason, town_hall_ids=ids, today=today)
     return [
         replace(
             result,
@@ -265,13 +340,11 @@ def slot_availability(
     """
     now = now or timezone.now()
     reason = Reason(reason)
-    matching = _matching_slots(
-        reason=reason, people=people, start_date=start_date, end_date=end_date, now=now
-    ).filter(town_hall=OuterRef("pk"))
+    window = _Window.of(people=people, start_date=start_date, end_date=end_date, now=now)
     rows = (
         _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .order_by()
-        .annotate(first_slot_at=Subquery(matching.order_by("starts_at").values("starts_at")[:1]))
+        .annotate(first_slot_at=window.annotations(reason=reason)["next_slot_at"])
         .filter(first_slot_at__isnull=False)
         .values_list("lat", "lon", "first_slot_at")
     )
@@ -279,7 +352,7 @@ def slot_availability(
     for town_hall_lat, town_hall_lon, first_slot_at in rows:
         distance = haversine_km(lat, lon, town_hall_lat, town_hall_lon)
         if distance <= radius_km:
-            first_slots.append((distance, first_slot_at))
+            first_slots.append((distance, _as_datetime(first_slot_at)))
     return Availability(first_slots=tuple(first_slots))
 
 

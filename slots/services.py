@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from slots.models import Slot, TownHall
+from slots.summary import slots_changed
 
 _FILLED_FROM_OTHERS = (
     "address",
@@ -60,4 +61,5 @@ def town_halls_merge(*, keep: TownHall, others: list[TownHall]) -> TownHall:
         other.delete()
     keep.locked_fields = [name for name in TownHall.LOCKABLE_FIELDS if name in locked]
     keep.save()
+    slots_changed(town_hall_ids=[keep.pk])
     return keep
