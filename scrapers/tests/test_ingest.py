@@ -366,3 +366,38 @@ def test_error_excerpts_hide_the_token_and_stay_short():
     assert TOKEN not in excerpt
     assert "[redacted]" in excerpt
     assert len(excerpt) <= 2000
+
+
+def test_a_large_first_ingestion_refreshes_the_slot_statistics_and_fills_the_summary():
+    """A new deployment analysed over a handful of slots: after 12,000 more, the planner knows the table's size
+    (PostgreSQL otherwise plans the next DELETEs and searches as for a tiny table, minutes and hundreds of
+    milliseconds instead of milliseconds), and the per-day summary the search reads has every day."""
+    from slots.models import SlotDay
+
+    source = make_source()
+    town_halls = [make_town_hall(name=f"Mairie {n}") for n in range(40)]
+    for n, town_hall in enumerate(town_halls):
+        make_meeting_point(source, str(n), town_hall=town_hall)
+    make_slot(town_halls[0], paris(2026, 12, 2, 9))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE slots_slot")
+    slots = [
+        slot_data(str(n), paris(2026, 12, 2, 9) + dt.timedelta(days=day, minutes=5 * k))
+        for n in range(40)
+        for day in range(30)
+        for k in range(10)
+    ]
+
+    run = ingest(source, fetch_result(slots, covered={str(n) for n in range(40)}))
+
+    assert run.status == ScrapeRun.Status.SUCCESS and (run.slots_new, run.slots_kept) == (11_999, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'slots_slot'::regclass")
+        assert cursor.fetchone()[0] >= 10_000
+    assert SlotDay.objects.count() == 40 * 30
+    assert set(SlotDay.objects.values_list("count", flat=True)) == {10}
+
+    # The same answer again changes nothing, the summary included.
+    before = set(SlotDay.objects.values_list("pk", "count", "first_at", "first_url"))
+    ingest(source, fetch_result(slots, covered={str(n) for n in range(40)}))
+    assert set(SlotDay.objects.values_list("pk", "count", "first_at", "first_url")) == before
