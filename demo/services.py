@@ -9,6 +9,7 @@ from demo.context_processors import DEMO_BANNER_CACHE_KEY
 from demo.server import DEMO_AUTH_HEADER, DEMO_PORT, DEMO_TOKEN
 from scrapers.models import Source
 from slots.models import Slot, TownHall
+from slots.search_cache import search_cache_invalidate
 from slots.summary import slots_changed
 
 DEMO_SOURCE_NAME = "Demo booking server (local, generated slots)"
@@ -64,6 +65,7 @@ def demo_source_remove() -> int:
     # The demo's slots only: another source's slots of a town hall both follow stay.
     deleted, _ = Slot.objects.filter(source__in=sources).delete()
     slots_changed(town_hall_ids=town_hall_ids)
+    search_cache_invalidate()
     TownHall.objects.filter(pk__in=only_demo).update(online_booking=False, checked_at=None, stale_at=None)
     Source.objects.filter(pk__in=[s.pk for s in sources]).delete()
     return deleted

@@ -36,6 +36,7 @@ from scrapers.models import (
     SourceHealth,
 )
 from scrapers.services import meeting_point_detach
+from slots.admin import SearchCacheInvalidatingAdmin
 
 
 class TokenField(forms.CharField):
@@ -204,7 +205,7 @@ class ScrapeRunInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SearchCacheInvalidatingAdmin):
     form = SourceForm
     list_display = [
         "name",
@@ -337,7 +338,7 @@ class ScrapeRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(MeetingPoint)
-class MeetingPointAdmin(admin.ModelAdmin):
+class MeetingPointAdmin(SearchCacheInvalidatingAdmin):
     list_display = ["external_id", "source", "town_hall", "last_seen"]
     list_filter = ["source"]
     list_select_related = ["source", "town_hall"]

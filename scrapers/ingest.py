@@ -32,6 +32,7 @@ from scrapers.models import MeetingPoint, ScrapeRun, Source
 from slots.models import Slot, SlotDay, TownHall
 from slots.places import PlaceData, candidates_for, same_place_among
 from slots.reasons import REASONS
+from slots.search_cache import search_cache_bump
 from slots.summary import slots_changed
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,8 @@ def source_ingest(
                 checked_at=now,
                 stale_at=Case(When(stale_at__gt=stale_at, then=F("stale_at")), default=Value(stale_at)),
             )
+            # Cached searches around these town halls are obsolete once this commits.
+            search_cache_bump(points=TownHall.objects.filter(pk__in=covered).values_list("lat", "lon"))
             run.status = ScrapeRun.Status.SUCCESS
             run.town_halls = len(covered)
             run.slots_new, run.slots_kept, run.slots_removed = counts.new, counts.kept, counts.removed

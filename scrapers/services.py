@@ -35,6 +35,7 @@ from scrapers.models import (
 )
 from slots.horizon import MAX_HORIZON_DAYS
 from slots.models import Slot, TownHall
+from slots.search_cache import search_cache_invalidate
 from slots.summary import slots_changed
 
 logger = logging.getLogger(__name__)
@@ -262,6 +263,7 @@ def meeting_point_detach(*, meeting_point: MeetingPoint) -> TownHall:
     )
     Slot.objects.filter(town_hall=current, source_id=meeting_point.source_id).update(town_hall=detached)
     slots_changed(town_hall_ids=[current.pk, detached.pk])
+    search_cache_invalidate()
     MeetingPoint.objects.filter(pk=meeting_point.pk).update(town_hall=detached)
     meeting_point.town_hall = detached
     return detached

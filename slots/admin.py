@@ -10,7 +10,24 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from slots.models import Slot, TownHall
+from slots.search_cache import search_cache_invalidate
 from slots.services import town_halls_merge
+
+
+class SearchCacheInvalidatingAdmin(admin.ModelAdmin):
+    """An admin whose saves and deletions change what searches answer: cached answers are dropped."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        search_cache_invalidate()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        search_cache_invalidate()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset)
+        search_cache_invalidate()
 
 
 class TownHallForm(forms.ModelForm):
@@ -50,7 +67,7 @@ class TownHallForm(forms.ModelForm):
 
 
 @admin.register(TownHall)
-class TownHallAdmin(admin.ModelAdmin):
+class TownHallAdmin(SearchCacheInvalidatingAdmin):
     form = TownHallForm
     actions = ["merge"]
     list_display = (
@@ -167,7 +184,7 @@ class TownHallAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(SearchCacheInvalidatingAdmin):
     list_display = ("town_hall", "starts_at", "reason", "people_max", "source", "first_seen", "last_seen")
     list_filter = ("reason", "source")
     date_hierarchy = "starts_at"

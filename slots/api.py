@@ -25,7 +25,8 @@ from communes.geocoding import (
 )
 from communes.models import Commune
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm, first_error
-from slots.search import SearchResult, town_halls_search
+from slots.search import SearchResult
+from slots.search_cache import town_halls_search_cached
 
 MAX_SUGGESTIONS = 20
 
@@ -85,7 +86,7 @@ def search(request: HttpRequest) -> JsonResponse:
             prefetch_related_objects(geocoded.others, "postal_codes")
             body["other_communes"] = [_commune_json(commune) for commune in geocoded.others]
 
-    results = town_halls_search(
+    results = town_halls_search_cached(
         lat=lat,
         lon=lon,
         radius_km=params["radius_km"],

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from slots.models import Slot, TownHall
+from slots.search_cache import search_cache_invalidate
 from slots.summary import slots_changed
 
 _FILLED_FROM_OTHERS = (
@@ -62,4 +63,5 @@ def town_halls_merge(*, keep: TownHall, others: list[TownHall]) -> TownHall:
     keep.locked_fields = [name for name in TownHall.LOCKABLE_FIELDS if name in locked]
     keep.save()
     slots_changed(town_hall_ids=[keep.pk])
+    search_cache_invalidate()
     return keep

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from communes.models import Commune
 from slots.models import TownHall
+from slots.search_cache import search_cache_invalidate
 
 COLUMNS = (
     "insee",
@@ -88,6 +89,7 @@ def town_halls_import(*, data: bytes) -> ImportReport:
 
     report = ImportReport()
     with transaction.atomic():
+        search_cache_invalidate()
         existing = {
             (town_hall.commune_id, town_hall.name): town_hall
             for town_hall in TownHall.objects.select_for_update().filter(

@@ -34,7 +34,8 @@ from communes.names import normalize_search_text
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, paris_today
 from slots.horizon import collection_in_progress
 from slots.phones import tel_href
-from slots.search import COMPROMISE_KM_PER_DAY, SearchResult, slot_availability, town_halls_search
+from slots.search import COMPROMISE_KM_PER_DAY, SearchResult
+from slots.search_cache import slot_availability_cached, town_halls_search_cached
 
 # Days shown in each result's strip of slot counts, from today.
 STRIP_DAYS = 7
@@ -152,7 +153,7 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
         others = geocoded.others
 
     start_date, end_date = form.window
-    results = town_halls_search(
+    results = town_halls_search_cached(
         lat=origin.lat,
         lon=origin.lon,
         radius_km=form.cleaned_data["rayon"],
@@ -279,7 +280,7 @@ def _widenings(query: QueryDict, form: SearchForm, origin: Origin, *, now: dt.da
     latest = form.latest
     end = avant or latest
     widest_radius = max(RADIUS_CHOICES)
-    availability = slot_availability(
+    availability = slot_availability_cached(
         lat=origin.lat,
         lon=origin.lon,
         radius_km=widest_radius,

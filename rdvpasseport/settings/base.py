@@ -366,6 +366,10 @@ def _env_rate(name: str, default: str) -> str:
     return value
 
 
+# Search answers kept in the cache until their area's data changes (slots/search_cache.py), at most this long.
+# 0 turns the cache off.
+SEARCH_CACHE_SECONDS = _env_int("SEARCH_CACHE_SECONDS", 120)
+
 RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_SEARCH = _env_rate("RATELIMIT_SEARCH", "30/m")
 RATELIMIT_AUTOCOMPLETE = _env_rate("RATELIMIT_AUTOCOMPLETE", "120/m")

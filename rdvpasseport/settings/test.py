@@ -27,3 +27,5 @@ SCRAPER_POLITE_DELAY = 0
 # Off so that tests logging in or searching repeatedly are never locked out; their own tests turn them on.
 AXES_ENABLED = False
 RATELIMIT_ENABLED = False
+# Tests write slots between searches without an ingestion: the search cache's own tests turn it on.
+SEARCH_CACHE_SECONDS = 0

@@ -1,0 +1,211 @@
+"""Search answers kept in the cache until the data they were computed from changes.
+
+Many citizens search from the same place (the postcode or commune they typed, hence its town-hall point), so the
+same search comes back again and again between two collections of its area. An answer is kept under a key made
+of the search's parameters (the origin rounded to about 10 m, the Paris date of today) and of the generation
+numbers of the areas its bounding box touches: France is cut into cells of CELL_DEGREES; a successful ingestion
+increments, once committed, the generation of each cell holding a town hall it collected, and any other change
+to town halls or sources (the admin, merges, imports) the global generation. A changed generation is a new key:
+the old answer is never read again and expires on its own.
+
+An answer is never served past the moment it could be wrong without any write: the start of its earliest slot
+(which would then be in the past) or a town hall's `stale_at` (its "données anciennes" flag), nor past
+SEARCH_CACHE_SECONDS, which bounds what a missed invalidation (Redis unreachable while a run committed) could
+show. The data age ("vérifié il y a …") and the stale flags are computed again at every answer from the cached
+town halls' `checked_at` and `stale_at`: a cached answer states its true age.
+
+The cache fails open (rdvpasseport.cache): without Redis every search is computed, as without this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from communes.geo import bounding_box
+from slots.search import Availability, SearchResult, slot_availability, town_halls_search
+
+logger = logging.getLogger(__name__)
+
+CELL_DEGREES = 0.25
+GLOBAL_GENERATION = "search:generation"
+_PREFIX = "search:v1:"
+
+T = TypeVar("T")
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES)
+
+
+def _cell_key(cell: tuple[int, int]) -> str:
+    return f"search:generation:{cell[0]}:{cell[1]}"
+
+
+def _cells_around(*, lat: float, lon: float, radius_km: float) -> list[tuple[int, int]]:
+    box = bounding_box(lat=lat, lon=lon, radius_km=radius_km)
+    low, high = _cell(box.min_lat, box.min_lon), _cell(box.max_lat, box.max_lon)
+    return [(i, j) for i in range(low[0], high[0] + 1) for j in range(low[1], high[1] + 1)]
+
+
+def _generations(cells: list[tuple[int, int]]) -> tuple[int, ...] | None:
+    """The global generation then each cell's (0 when never bumped); None when the cache does not answer."""
+    keys = [GLOBAL_GENERATION, *(_cell_key(cell) for cell in cells)]
+    found = cache.get_many(keys)
+    if GLOBAL_GENERATION not in found:
+        # Never set, or the cache is unavailable (an empty answer, and then adding fails too).
+        if not cache.add(GLOBAL_GENERATION, 1, timeout=None):
+            return None
+        found[GLOBAL_GENERATION] = 1
+    return tuple(int(found.get(key, 0)) for key in keys)
+
+
+def _cached(
+    *,
+    kind: str,
+    parameters: tuple,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    now: dt.datetime,
+    compute: Callable[[], T],
+    valid_until: Callable[[T], dt.datetime],
+) -> T:
+    seconds = settings.SEARCH_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    # Read before the database: an ingestion committed after this read bumps past it, so that what is
+    # computed below is never stored under a generation newer than the data it saw.
+    generations = _generations(_cells_around(lat=lat, lon=lon, radius_km=radius_km))
+    if generations is None:
+        return compute()
+    described = repr((kind, round(lat, 4), round(lon, 4), parameters, timezone.localdate(now), generations))
+    key = _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
+    entry = cache.get(key)
+    if entry is not None and now < entry[0]:
+        return entry[1]
+    value = compute()
+    until = min(valid_until(value), now + dt.timedelta(seconds=seconds))
+    if until > now:
+        cache.set(key, (until, value), timeout=math.ceil((until - now).total_seconds()))
+    return value
+
+
+def _results_valid_until(results: list[SearchResult], *, now: dt.datetime) -> dt.datetime:
+    moments = [result.next_slot.starts_at for result in results if result.next_slot is not None]
+    moments += [
+        result.town_hall.stale_at
+        for result in results
+        if result.town_hall.stale_at is not None and result.town_hall.stale_at > now
+    ]
+    return min(moments, default=dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
+def town_halls_search_cached(
+    *,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    reason: str,
+    people: int = 1,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    sort: str = "soonest",
+    strip_days: int = 0,
+    now: dt.datetime | None = None,
+) -> list[SearchResult]:
+    """slots.search.town_halls_search, answered from the cache while its data is unchanged."""
+    now = now or timezone.now()
+    arguments = {
+        "lat": lat,
+        "lon": lon,
+        "radius_km": radius_km,
+        "reason": reason,
+        "people": people,
+        "start_date": start_date,
+        "end_date": end_date,
+        "sort": sort,
+        "strip_days": strip_days,
+    }
+    results = _cached(
+        kind="town_halls",
+        parameters=(float(radius_km), str(reason), people, start_date, end_date, str(sort), strip_days),
+        lat=lat,
+        lon=lon,
+        radius_km=radius_km,
+        now=now,
+        compute=lambda: town_halls_search(**arguments, now=now),
+        valid_until=lambda results: _results_valid_until(results, now=now),
+    )
+    # The age and the stale flag as of now, whenever the answer was computed.
+    return [
+        replace(result, data_age=result.town_hall.data_age(now), stale=result.town_hall.is_stale(now))
+        for result in results
+    ]
+
+
+def slot_availability_cached(
+    *,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    reason: str,
+    people: int = 1,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Availability:
+    """slots.search.slot_availability, answered from the cache while its data is unchanged."""
+    now = now or timezone.now()
+    return _cached(
+        kind="availability",
+        parameters=(float(radius_km), str(reason), people, start_date, end_date),
+        lat=lat,
+        lon=lon,
+        radius_km=radius_km,
+        now=now,
+        compute=lambda: slot_availability(
+            lat=lat,
+            lon=lon,
+            radius_km=radius_km,
+            reason=reason,
+            people=people,
+            start_date=start_date,
+            end_date=end_date,
+            now=now,
+        ),
+        valid_until=lambda availability: min(
+            (first for _, first in availability.first_slots), default=dt.datetime.max.replace(tzinfo=dt.UTC)
+        ),
+    )
+
+
+def search_cache_bump(*, points: Iterable[tuple[float | None, float | None]]) -> None:
+    """Once the current transaction commits, make the cached searches around these points obsolete."""
+    cells = {_cell(lat, lon) for lat, lon in points if lat is not None and lon is not None}
+    if cells:
+        transaction.on_commit(lambda: _increment([_cell_key(cell) for cell in sorted(cells)]))
+
+
+def search_cache_invalidate() -> None:
+    """Once the current transaction commits, make every cached search obsolete (town halls or sources edited)."""
+    transaction.on_commit(lambda: _increment([GLOBAL_GENERATION]))
+
+
+def _increment(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            cache.incr(key)
+        except ValueError:
+            # Never bumped (or the cache is unavailable, then this is dropped too): start it past 0.
+            cache.set(key, 1, timeout=None)

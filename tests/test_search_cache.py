@@ -1,0 +1,186 @@
+"""Cached search answers: served again while their area's data is unchanged, never once it changed.
+
+The test settings turn the cache off (tests write slots between searches without an ingestion); these tests turn
+it on, with the test settings' in-memory cache, and write through the real ingestion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.urls import reverse
+
+from scrapers.ingest import source_ingest
+from scrapers.tests.factories import (
+    fetch_result,
+    make_meeting_point,
+    make_run,
+    make_source,
+    make_town_hall,
+    paris,
+    slot_data,
+)
+from slots.models import TownHall
+from slots.search_cache import town_halls_search_cached
+
+pytestmark = pytest.mark.django_db
+
+NOW = paris(2026, 12, 1, 9, 0)
+CLICHY = (48.9028, 2.3048)
+LYON = (45.7640, 4.8357)
+
+
+@pytest.fixture(autouse=True)
+def search_cache_on(settings):
+    settings.SEARCH_CACHE_SECONDS = 120
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def traveller():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def ingest(source, slots, covered, *, now):
+    run = make_run(source, started_at=now)
+    return source_ingest(
+        source=source, meeting_points=None, result=fetch_result(slots, covered=covered), run=run, now=now
+    )
+
+
+def search(lat_lon=CLICHY):
+    return town_halls_search_cached(lat=lat_lon[0], lon=lat_lon[1], radius_km=20, reason="PASSPORT")
+
+
+def followed(source, external_id, *, lat_lon=CLICHY, name="Mairie de Clichy"):
+    town_hall = make_town_hall(name=name, lat=lat_lon[0], lon=lat_lon[1])
+    make_meeting_point(source, external_id, town_hall=town_hall)
+    return town_hall
+
+
+def test_a_repeated_search_is_answered_without_the_database(traveller, django_assert_num_queries):
+    source = make_source()
+    followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+
+    first = search()
+    with django_assert_num_queries(0):
+        again = search()
+
+    assert [(r.town_hall.pk, r.next_slot, r.slots_count) for r in again] == [
+        (r.town_hall.pk, r.next_slot, r.slots_count) for r in first
+    ]
+
+
+def test_an_ingestion_in_the_area_shows_at_once(traveller, django_capture_on_commit_callbacks):
+    source = make_source()
+    followed(source, "A")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    assert search()[0].slots_count == 1
+
+    later = NOW + dt.timedelta(minutes=5)
+    traveller.move_to(later)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            source,
+            [slot_data("A", paris(2026, 12, 3, 10)), slot_data("A", paris(2026, 12, 2, 14))],
+            {"A"},
+            now=later,
+        )
+
+    (result,) = search()
+    assert result.slots_count == 2
+    assert result.next_slot.starts_at == paris(2026, 12, 2, 14)
+    assert result.data_age == dt.timedelta(0)
+
+
+def test_an_ingestion_elsewhere_keeps_the_cached_answer(
+    traveller, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    source = make_source()
+    followed(source, "A")
+    followed(source, "L", lat_lon=LYON, name="Mairie de Lyon")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    search()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [slot_data("L", paris(2026, 12, 3, 10))], {"L"}, now=NOW)
+
+    with django_assert_num_queries(0):
+        search()
+
+
+def test_a_cached_answer_says_its_true_age_and_never_shows_a_slot_that_started(traveller):
+    source = make_source()
+    followed(source, "A")
+    ingest(
+        source,
+        [slot_data("A", paris(2026, 12, 1, 9, 30)), slot_data("A", paris(2026, 12, 1, 11))],
+        {"A"},
+        now=NOW,
+    )
+    (result,) = search()
+    assert result.next_slot.starts_at == paris(2026, 12, 1, 9, 30)
+
+    traveller.move_to(NOW + dt.timedelta(minutes=20))
+    (result,) = search()
+    assert (result.next_slot.starts_at, result.data_age) == (paris(2026, 12, 1, 9, 30), dt.timedelta(minutes=20))
+
+    traveller.move_to(NOW + dt.timedelta(minutes=40))
+    (result,) = search()
+    # 9:30 has passed: the answer is computed again, not served with a slot the citizen can no longer book.
+    assert (result.next_slot.starts_at, result.slots_count) == (paris(2026, 12, 1, 11), 1)
+
+
+def test_the_stale_flag_appears_when_its_time_comes_even_on_a_cached_answer(traveller):
+    source = make_source(interval_minutes=5)
+    followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 9, 10))], {"A"}, now=NOW)
+    assert not search()[0].stale
+
+    traveller.move_to(NOW + dt.timedelta(minutes=16))  # three intervals without a good run
+    assert search()[0].stale
+
+
+def test_an_admin_edit_shows_at_once(traveller, admin_client, django_capture_on_commit_callbacks):
+    source = make_source()
+    town_hall = followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    search()
+
+    url = reverse("admin:slots_townhall_change", args=[town_hall.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        name="Hôtel de ville de Clichy", active="on", online_booking="on", takes_cni="on", takes_passport="on"
+    )
+    data["locked_fields"] = []
+    data.pop("commune", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    assert TownHall.objects.get(pk=town_hall.pk).name == "Hôtel de ville de Clichy"
+
+    assert search()[0].town_hall.name == "Hôtel de ville de Clichy"
+
+
+def test_the_api_answers_the_same_from_the_cache(traveller, client):
+    source = make_source()
+    followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    params = {"lat": CLICHY[0], "lon": CLICHY[1], "radius_km": 20, "reason": "PASSPORT"}
+
+    first = client.get("/api/v1/search", params).json()
+    traveller.move_to(NOW + dt.timedelta(minutes=3))
+    again = client.get("/api/v1/search", params).json()
+
+    assert again["results"][0]["next_slot"] == first["results"][0]["next_slot"]
+    assert again["results"][0]["data_age_seconds"] == first["results"][0]["data_age_seconds"] + 180
