@@ -132,7 +132,10 @@ def test_a_cached_answer_says_its_true_age_and_never_shows_a_slot_that_started(t
 
     traveller.move_to(NOW + dt.timedelta(minutes=20))
     (result,) = search()
-    assert (result.next_slot.starts_at, result.data_age) == (paris(2026, 12, 1, 9, 30), dt.timedelta(minutes=20))
+    assert (result.next_slot.starts_at, result.data_age) == (
+        paris(2026, 12, 1, 9, 30),
+        dt.timedelta(minutes=20),
+    )
 
     traveller.move_to(NOW + dt.timedelta(minutes=40))
     (result,) = search()
