@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rdvpasseport
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 WEB_PORT ?= 8000
 
-.PHONY: install dirs run web worker beat test lint format migrations-check audit services-check e2e-deps bench vendor clean
+.PHONY: install dirs run web worker beat test lint format migrations-check audit services-check e2e-deps bench-deps bench vendor clean
 
 install: $(STAMP)
 
@@ -79,9 +79,18 @@ audit: install
 test: install lint migrations-check audit services-check e2e-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-# Then a soak of the web server: SOAK_SECONDS (default 600) of 20 clients, zero 5xx and flat memory expected.
-bench: install services-check
+# The search benchmark's load generator: Debian's wrk.
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the search benchmark..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+# The ingestion, then the search at France scale (bench/search.py), then a soak of the web server: SOAK_SECONDS
+# (default 600) of 20 clients, zero 5xx and flat memory expected.
+bench: install services-check bench-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/search.py --scale
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/soak.py
 
 # Refresh the vendored front-end libraries from the npm registry (the result is committed under static/vendor).

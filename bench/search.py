@@ -12,8 +12,9 @@ it); its cache lives in its own Redis database (SEARCH_REDIS_URL, default redis:
 - Statistics trap: before that ingestion the slot tables hold 18 slots and are ANALYZEd, and autovacuum is off on
   them, as on a new deployment after its first small source. The first searches after the large ingestion are
   timed before any ANALYZE, then again once statistics are gathered: both must be about the same.
-- Server: gunicorn with docker/gunicorn.conf.py, DEBUG=0, rate limits off, WORKERS sync workers (default 2), on a
-  free port of 127.0.0.1. Load: wrk (Debian package, installed by `make bench-deps`), CONNECTIONS connections for
+- Server: gunicorn with docker/gunicorn.conf.py, DEBUG=0, rate limits off, WORKERS workers of one thread each
+  (default 2; GUNICORN_THREADS=1), on a free port of 127.0.0.1. Load: wrk (Debian package, installed by
+  `make bench-deps`), CONNECTIONS connections for
   SECONDS seconds per target, each request drawn from origins weighted by population (searches come from where
   people live): the trivial view (/robots.txt), /api/v1/search at 20 and 50 km (30-day window, passport,
   1 person) and the HTML results page at 20 km. Printed: req/s, p50, p95, p99 and each ratio to the trivial
@@ -519,6 +520,8 @@ def main() -> int:
     redis_url = os.environ.get("SEARCH_REDIS_URL", DEFAULT_REDIS)
     database_create(database_url, fresh=args.fresh)
     environment_configure(database_url=database_url, redis_url=redis_url)
+    # One thread per worker: the sync workers of the figures this benchmark is compared with.
+    os.environ.setdefault("GUNICORN_THREADS", "1")
 
     import django
 
@@ -530,6 +533,8 @@ def main() -> int:
     from slots.models import TownHall
 
     call_command("migrate", verbosity=0)
+    # The production static storage answers 500 for a page naming a file it has no manifest entry for.
+    call_command("collectstatic", interactive=False, verbosity=0)
     print(
         f"Search benchmark: database {database_name(database_url)}, Redis {redis_url}, {os.cpu_count()} CPU(s)"
     )

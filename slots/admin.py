@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from slots.models import Slot, TownHall
+from slots.models import Slot, SlotDay, TownHall
 from slots.search_cache import search_cache_invalidate
 from slots.services import town_halls_merge
 
@@ -192,3 +192,23 @@ class SlotAdmin(SearchCacheInvalidatingAdmin):
     list_select_related = ("town_hall", "source")
     search_fields = ("town_hall__name", "town_hall__postcode")
     readonly_fields = ("first_seen", "last_seen")
+
+
+@admin.register(SlotDay)
+class SlotDayAdmin(admin.ModelAdmin):
+    """The per-day summary the search reads, for checking it: computed from the slots, never edited."""
+
+    list_display = ("town_hall", "reason", "day", "capacity", "count", "first_at")
+    list_filter = ("reason",)
+    date_hierarchy = "day"
+    list_select_related = ("town_hall",)
+    search_fields = ("town_hall__name", "town_hall__postcode")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

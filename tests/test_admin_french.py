@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from communes.models import OutOfScopeCommune, PostalCode, ReferenceImport
 from communes.tests.factories import make_commune
 from scrapers.tests.factories import make_meeting_point, make_run, make_source
+from slots.models import SlotDay
 from slots.tests.factories import make_slot, make_town_hall
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,7 @@ def objects() -> dict[type[models.Model], models.Model]:
         ),
         town_hall,
         make_slot(town_hall, timezone.now() + dt.timedelta(days=2)),
+        SlotDay.objects.get(town_hall=town_hall),  # kept by the slot table's triggers
         source,
         make_meeting_point(source, "mp-1", town_hall),
         make_run(source),
