@@ -214,6 +214,9 @@ def _health_record(*, source: Source, run: ScrapeRun, now: dt.datetime, lease_un
             consecutive_failures=failures,
             next_run_at=now + backoff_delay(interval=source.interval, failures=failures),
         )
+    if source.last_run_at is None:
+        # Empty searches say "collection in progress" until every source has run once (collection_in_progress).
+        search_cache_invalidate()
     release = Case(When(claimed_until=lease_until, then=Value(None)), default=F("claimed_until"))
     Source.objects.filter(pk=source.pk).update(**values, claimed_until=release)
     for name, value in values.items():

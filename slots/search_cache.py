@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communes.geo import bounding_box
-from slots.search import Availability, SearchResult, slot_availability, town_halls_search
+from slots.search import Availability, SearchResult, town_halls_search
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _generations(cells: list[tuple[int, int]]) -> tuple[int, ...] | None:
     return tuple(int(found.get(key, 0)) for key in keys)
 
 
-def _cached(
+def search_cached(
     *,
     kind: str,
     parameters: tuple,
@@ -78,37 +78,45 @@ def _cached(
     lon: float,
     radius_km: float,
     now: dt.datetime,
-    compute: Callable[[], T],
-    valid_until: Callable[[T], dt.datetime],
+    compute: Callable[[], tuple[T, dt.datetime]],
 ) -> T:
+    """What `compute` answers, from the cache while the data within `radius_km` of (lat, lon) is unchanged.
+
+    `compute` returns its answer and the moment it could become wrong without any write (its earliest slot's
+    start, a stale_at to come). `parameters` holds everything else the answer depends on.
+    """
     seconds = settings.SEARCH_CACHE_SECONDS
     if seconds <= 0:
-        return compute()
+        return compute()[0]
     # Read before the database: an ingestion committed after this read bumps past it, so that what is
     # computed below is never stored under a generation newer than the data it saw.
     generations = _generations(_cells_around(lat=lat, lon=lon, radius_km=radius_km))
     if generations is None:
-        return compute()
+        return compute()[0]
     described = repr((kind, round(lat, 4), round(lon, 4), parameters, timezone.localdate(now), generations))
     key = _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
     entry = cache.get(key)
     if entry is not None and now < entry[0]:
         return entry[1]
-    value = compute()
-    until = min(valid_until(value), now + dt.timedelta(seconds=seconds))
+    value, valid_until = compute()
+    until = min(valid_until, now + dt.timedelta(seconds=seconds))
     if until > now:
         cache.set(key, (until, value), timeout=math.ceil((until - now).total_seconds()))
     return value
 
 
-def _results_valid_until(results: list[SearchResult], *, now: dt.datetime) -> dt.datetime:
+NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def results_valid_until(results: list[SearchResult], *, now: dt.datetime) -> dt.datetime:
+    """When these results could turn wrong without any write: a slot starting, a town hall turning stale."""
     moments = [result.next_slot.starts_at for result in results if result.next_slot is not None]
     moments += [
         result.town_hall.stale_at
         for result in results
         if result.town_hall.stale_at is not None and result.town_hall.stale_at > now
     ]
-    return min(moments, default=dt.datetime.max.replace(tzinfo=dt.UTC))
+    return min(moments, default=NEVER)
 
 
 def town_halls_search_cached(
@@ -137,15 +145,14 @@ def town_halls_search_cached(
         "sort": sort,
         "strip_days": strip_days,
     }
-    results = _cached(
+    results = search_cached(
         kind="town_halls",
         parameters=(float(radius_km), str(reason), people, start_date, end_date, str(sort), strip_days),
         lat=lat,
         lon=lon,
         radius_km=radius_km,
         now=now,
-        compute=lambda: town_halls_search(**arguments, now=now),
-        valid_until=lambda results: _results_valid_until(results, now=now),
+        compute=lambda: _with_valid_until(town_halls_search(**arguments, now=now), now=now),
     )
     # The age and the stale flag as of now, whenever the answer was computed.
     return [
@@ -154,40 +161,15 @@ def town_halls_search_cached(
     ]
 
 
-def slot_availability_cached(
-    *,
-    lat: float,
-    lon: float,
-    radius_km: float,
-    reason: str,
-    people: int = 1,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-    now: dt.datetime | None = None,
-) -> Availability:
-    """slots.search.slot_availability, answered from the cache while its data is unchanged."""
-    now = now or timezone.now()
-    return _cached(
-        kind="availability",
-        parameters=(float(radius_km), str(reason), people, start_date, end_date),
-        lat=lat,
-        lon=lon,
-        radius_km=radius_km,
-        now=now,
-        compute=lambda: slot_availability(
-            lat=lat,
-            lon=lon,
-            radius_km=radius_km,
-            reason=reason,
-            people=people,
-            start_date=start_date,
-            end_date=end_date,
-            now=now,
-        ),
-        valid_until=lambda availability: min(
-            (first for _, first in availability.first_slots), default=dt.datetime.max.replace(tzinfo=dt.UTC)
-        ),
-    )
+def availability_valid_until(availability: Availability) -> dt.datetime:
+    """When counts of wider searches could turn wrong without any write: a first slot starting."""
+    return min((first for _, first in availability.first_slots), default=NEVER)
+
+
+def _with_valid_until(
+    results: list[SearchResult], *, now: dt.datetime
+) -> tuple[list[SearchResult], dt.datetime]:
+    return results, results_valid_until(results, now=now)
 
 
 def search_cache_bump(*, points: Iterable[tuple[float | None, float | None]]) -> None:

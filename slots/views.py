@@ -11,11 +11,13 @@ from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.html import escape
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -34,8 +36,14 @@ from communes.names import normalize_search_text
 from slots.forms import RADIUS_CHOICES, SearchForm, add_months, first_error, paris_today
 from slots.horizon import collection_in_progress
 from slots.phones import tel_href
-from slots.search import COMPROMISE_KM_PER_DAY, SearchResult
-from slots.search_cache import slot_availability_cached, town_halls_search_cached
+from slots.search import (
+    COMPROMISE_KM_PER_DAY,
+    Availability,
+    SearchResult,
+    slot_availability,
+    town_halls_search,
+)
+from slots.search_cache import availability_valid_until, results_valid_until, search_cached
 
 # Days shown in each result's strip of slot counts, from today.
 STRIP_DAYS = 7
@@ -103,13 +111,54 @@ def search(request: HttpRequest) -> HttpResponse:
         context["error"] = _(
             "Saisissez un code postal ou le nom d’une commune, ou bien utilisez « Autour de moi »."
         )
-    else:
-        context.update(_search_context(request.GET, form, now=now))
-
     template = "slots/search.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#fragment"
+    if status == 200 and "error" not in context:
+        located = _locate(form)
+        if isinstance(located, dict):  # a geocoding error, or communes to choose from
+            context.update(located)
+        else:
+            return _results_page(request, template, context, form, *located, now=now)
     return render(request, template, context, status=status)
+
+
+def _results_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    form: SearchForm,
+    origin: Origin,
+    others: list[Commune],
+    *,
+    now: dt.datetime,
+) -> HttpResponse:
+    """The results page, rendered once for everybody asking the same search until its area's data changes.
+
+    The page is kept with a marker where each town hall's data age goes: the ages are written at each answer,
+    so that a kept page states how old its data is now (slots/search_cache.py says when a page is dropped).
+    With the demo on, pages are not kept: its banner comes and goes with the demo source's slots.
+    """
+
+    def render_page() -> tuple[str, dt.datetime]:
+        results_context = _search_context(request.GET, form, origin, others, now=now)
+        valid_until = results_context.pop("valid_until")
+        return render_to_string(template, {**context, **results_context}, request), valid_until
+
+    if settings.DEMO:
+        body = render_page()[0]
+    else:
+        body = search_cached(
+            kind="page",
+            parameters=(template, request.get_full_path(), get_language()),
+            lat=origin.lat,
+            lon=origin.lon,
+            # An empty search offers wider ones (up to the widest radius): their counts are on the page too.
+            radius_km=max(RADIUS_CHOICES),
+            now=now,
+            compute=render_page,
+        )
+    return HttpResponse(ages_written(body, now=now))
 
 
 @require_GET
@@ -129,31 +178,35 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(request, "slots/about.html", {"source_code_url": settings.SOURCE_CODE_URL})
 
 
-def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> dict[str, Any]:
+def _locate(form: SearchForm) -> tuple[Origin, list[Commune]] | dict[str, Any]:
+    """Where the search starts and the other communes of its postcode; else the page's error or candidates."""
     if position := form.position:
-        origin = Origin(lat=position[0], lon=position[1], name=_("votre position"))
-        others: list[Commune] = []
-    else:
-        try:
-            geocoded = _geocode(form)
-        except GeocodingError as exc:
-            return {"error": exc.message}
-        if geocoded.ambiguous:
-            candidates = [place.commune for place in geocoded.places]
-            prefetch_related_objects(candidates, "postal_codes")  # shown beside each name
-            return {"candidates": candidates}
-        place = geocoded.places[0]
-        origin = Origin(
-            lat=place.lat,
-            lon=place.lon,
-            name=place.commune.name,
-            postcode=place.postcode,
-            commune=place.commune,
-        )
-        others = geocoded.others
+        return Origin(lat=position[0], lon=position[1], name=_("votre position")), []
+    try:
+        geocoded = _geocode(form)
+    except GeocodingError as exc:
+        return {"error": exc.message}
+    if geocoded.ambiguous:
+        candidates = [place.commune for place in geocoded.places]
+        prefetch_related_objects(candidates, "postal_codes")  # shown beside each name
+        return {"candidates": candidates}
+    place = geocoded.places[0]
+    origin = Origin(
+        lat=place.lat,
+        lon=place.lon,
+        name=place.commune.name,
+        postcode=place.postcode,
+        commune=place.commune,
+    )
+    return origin, geocoded.others
 
+
+def _search_context(
+    query: QueryDict, form: SearchForm, origin: Origin, others: list[Commune], *, now: dt.datetime
+) -> dict[str, Any]:
+    """What the results page shows, and `valid_until`: when it could turn wrong without any write."""
     start_date, end_date = form.window
-    results = town_halls_search_cached(
+    results = town_halls_search(
         lat=origin.lat,
         lon=origin.lon,
         radius_km=form.cleaned_data["rayon"],
@@ -187,9 +240,12 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
         "sorts": _sort_links(query, form),
         "compromise_km": int(COMPROMISE_KM_PER_DAY),
         "map_data": _map_data(origin, listed_with_slot + listed_without_slot),
+        "valid_until": results_valid_until(results, now=now),
     }
     if not with_slot:
-        context["widenings"] = _widenings(query, form, origin, now=now)
+        availability = _availability(form, origin, now=now)
+        context["widenings"] = _widenings(query, form, availability)
+        context["valid_until"] = min(context["valid_until"], availability_valid_until(availability))
         # Right after start-up nothing is known yet: say so rather than "no town hall".
         context["collecting"] = collection_in_progress()
     return context
@@ -198,10 +254,31 @@ def _search_context(query: QueryDict, form: SearchForm, *, now: dt.datetime) -> 
 def _rows(results: list[SearchResult]) -> list[ResultRow]:
     return [
         ResultRow(
-            result=result, checked=checked_text(result.data_age), tel=tel_href(result.town_hall.contact_phone)
+            result=result,
+            checked=_age_marker(result.town_hall.checked_at),
+            tel=tel_href(result.town_hall.contact_phone),
         )
         for result in results
     ]
+
+
+# Where a town hall's data age goes in a rendered page: NUL bytes, which no data can hold (PostgreSQL refuses
+# them, the ingestion drops them), around the collection's time. `ages_written` puts the words in.
+_AGE_MARKER = re.compile("\x00age:(\\d+)\x00")
+
+
+def _age_marker(checked_at: dt.datetime | None) -> str:
+    return "" if checked_at is None else f"\x00age:{int(checked_at.timestamp())}\x00"
+
+
+def ages_written(body: str, *, now: dt.datetime) -> str:
+    """The page with each data age marker replaced by "vérifié il y a …" as of `now`."""
+
+    def words(match: re.Match[str]) -> str:
+        checked_at = dt.datetime.fromtimestamp(int(match.group(1)), tz=dt.UTC)
+        return escape(checked_text(max(now - checked_at, dt.timedelta(0))))
+
+    return _AGE_MARKER.sub(words, body)
 
 
 def _results_shown(query: QueryDict) -> int:
@@ -269,27 +346,30 @@ def _sort_links(query: QueryDict, form: SearchForm) -> list[dict[str, Any]]:
     ]
 
 
-def _widenings(query: QueryDict, form: SearchForm, origin: Origin, *, now: dt.datetime) -> list[Widening]:
+def _availability(form: SearchForm, origin: Origin, *, now: dt.datetime) -> Availability:
+    """The first slots around the origin, up to the widest radius and the horizon: what wider searches find."""
+    return slot_availability(
+        lat=origin.lat,
+        lon=origin.lon,
+        radius_km=max(RADIUS_CHOICES),
+        reason=form.reason,
+        people=form.cleaned_data["personnes"],
+        start_date=paris_today(),
+        end_date=form.latest,
+        now=now,
+    )
+
+
+def _widenings(query: QueryDict, form: SearchForm, availability: Availability) -> list[Widening]:
     """Wider searches worth a click (each finds at least one slot), like the national smart search.
 
     The next radius step that finds something, the deadline pushed by a month or removed, and when
-    neither alone helps, both at their widest. All counted from one query.
+    neither alone helps, both at their widest. All counted from one query (`availability`).
     """
     radius, avant = form.cleaned_data["rayon"], form.cleaned_data["avant"]
-    today = paris_today()
     latest = form.latest
     end = avant or latest
     widest_radius = max(RADIUS_CHOICES)
-    availability = slot_availability_cached(
-        lat=origin.lat,
-        lon=origin.lon,
-        radius_km=widest_radius,
-        reason=form.reason,
-        people=form.cleaned_data["personnes"],
-        start_date=today,
-        end_date=latest,
-        now=now,
-    )
     widenings = []
     for km in (km for km in RADIUS_CHOICES if km > radius):
         if count := availability.count(radius_km=km, end_date=end):

@@ -187,3 +187,49 @@ def test_the_api_answers_the_same_from_the_cache(traveller, client):
 
     assert again["results"][0]["next_slot"] == first["results"][0]["next_slot"]
     assert again["results"][0]["data_age_seconds"] == first["results"][0]["data_age_seconds"] + 180
+
+
+def page(client, **headers):
+    response = client.get(
+        "/recherche", {"lat": CLICHY[0], "lon": CLICHY[1], "rayon": 20, "motif": "passeport"}, **headers
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_kept_results_page_says_how_old_its_data_is_now(traveller, client, django_assert_num_queries):
+    source = make_source()
+    followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    assert "vérifié à l’instant" in page(client)
+
+    traveller.move_to(NOW + dt.timedelta(seconds=100))  # within SEARCH_CACHE_SECONDS
+    # The page is not rendered again: the form's horizon and nothing else is read.
+    with django_assert_num_queries(1):
+        body = page(client)
+    assert "vérifié il y a 1 min" in body
+    assert "\x00" not in body
+
+
+def test_a_results_page_follows_an_ingestion_and_keeps_fragment_and_language_apart(
+    traveller, client, django_capture_on_commit_callbacks
+):
+    source = make_source()
+    followed(source, "A")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    assert "1 créneau libre" in page(client)
+    fragment = page(client, HTTP_HX_REQUEST="true")
+    assert "<html" not in fragment and "1 créneau libre" in fragment
+    client.cookies["django_language"] = "en"
+    assert "1 free slot" in page(client)
+    del client.cookies["django_language"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            source,
+            [slot_data("A", paris(2026, 12, 3, 10)), slot_data("A", paris(2026, 12, 3, 11))],
+            {"A"},
+            now=NOW,
+        )
+    assert "2 créneaux libres" in page(client)
