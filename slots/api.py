@@ -7,10 +7,13 @@ their Paris offset.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -25,8 +28,8 @@ from communes.geocoding import (
 )
 from communes.models import Commune
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm, first_error
-from slots.search import SearchResult
-from slots.search_cache import town_halls_search_cached
+from slots.search import SearchResult, town_halls_search
+from slots.search_cache import results_valid_until, search_cached
 
 MAX_SUGGESTIONS = 20
 
@@ -86,19 +89,42 @@ def search(request: HttpRequest) -> JsonResponse:
             prefetch_related_objects(geocoded.others, "postal_codes")
             body["other_communes"] = [_commune_json(commune) for commune in geocoded.others]
 
-    results = town_halls_search_cached(
+    def answer() -> tuple[str, dt.datetime]:
+        results = town_halls_search(
+            lat=lat,
+            lon=lon,
+            radius_km=params["radius_km"],
+            reason=params["reason"],
+            people=params["documents_number"],
+            start_date=params["start_date"],
+            end_date=params["end_date"],
+            sort=params["sort"],
+            now=now,
+        )
+        answered = {**body, "results": [_result_json(result) for result in results]}
+        return json.dumps(answered, cls=DjangoJSONEncoder), results_valid_until(results, now=now)
+
+    # The answer is kept with a marker for each data age, written at every answer (see _result_json).
+    content = search_cached(
+        kind="api",
+        parameters=(request.GET.urlencode(),),
         lat=lat,
         lon=lon,
         radius_km=params["radius_km"],
-        reason=params["reason"],
-        people=params["documents_number"],
-        start_date=params["start_date"],
-        end_date=params["end_date"],
-        sort=params["sort"],
         now=now,
+        compute=answer,
     )
-    body["results"] = [_result_json(result) for result in results]
-    return JsonResponse(body)
+    return HttpResponse(_ages_written(content, now=now), content_type="application/json")
+
+
+# A data age in a kept answer: the collection's time between NUL characters, which JSON writes as \u0000 and
+# no data can hold (PostgreSQL refuses NUL). Replaced by the age in seconds, a number, at every answer.
+_AGE_MARKER = re.compile(r'"\\u0000age:(\d+)\\u0000"')
+
+
+def _ages_written(content: str, *, now: dt.datetime) -> str:
+    timestamp = now.timestamp()
+    return _AGE_MARKER.sub(lambda match: str(max(int(timestamp - int(match.group(1))), 0)), content)
 
 
 def _geocode(params: dict[str, Any]) -> GeocodeResult:
@@ -167,6 +193,10 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
         "distance_km": round(result.distance_km, 2),
         "next_slot": next_slot,
         "slots_count": result.slots_count,
-        "data_age_seconds": int(result.data_age.total_seconds()) if result.data_age is not None else None,
+        "data_age_seconds": (
+            f"\x00age:{int(town_hall.checked_at.timestamp())}\x00"
+            if town_hall.checked_at is not None
+            else None
+        ),
         "stale": result.stale,
     }

@@ -24,7 +24,6 @@ import hashlib
 import logging
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TypeVar
 
 from django.conf import settings
@@ -33,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communes.geo import bounding_box
-from slots.search import Availability, SearchResult, town_halls_search
+from slots.search import Availability, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -119,57 +118,9 @@ def results_valid_until(results: list[SearchResult], *, now: dt.datetime) -> dt.
     return min(moments, default=NEVER)
 
 
-def town_halls_search_cached(
-    *,
-    lat: float,
-    lon: float,
-    radius_km: float,
-    reason: str,
-    people: int = 1,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-    sort: str = "soonest",
-    strip_days: int = 0,
-    now: dt.datetime | None = None,
-) -> list[SearchResult]:
-    """slots.search.town_halls_search, answered from the cache while its data is unchanged."""
-    now = now or timezone.now()
-    arguments = {
-        "lat": lat,
-        "lon": lon,
-        "radius_km": radius_km,
-        "reason": reason,
-        "people": people,
-        "start_date": start_date,
-        "end_date": end_date,
-        "sort": sort,
-        "strip_days": strip_days,
-    }
-    results = search_cached(
-        kind="town_halls",
-        parameters=(float(radius_km), str(reason), people, start_date, end_date, str(sort), strip_days),
-        lat=lat,
-        lon=lon,
-        radius_km=radius_km,
-        now=now,
-        compute=lambda: _with_valid_until(town_halls_search(**arguments, now=now), now=now),
-    )
-    # The age and the stale flag as of now, whenever the answer was computed.
-    return [
-        replace(result, data_age=result.town_hall.data_age(now), stale=result.town_hall.is_stale(now))
-        for result in results
-    ]
-
-
 def availability_valid_until(availability: Availability) -> dt.datetime:
     """When counts of wider searches could turn wrong without any write: a first slot starting."""
     return min((first for _, first in availability.first_slots), default=NEVER)
-
-
-def _with_valid_until(
-    results: list[SearchResult], *, now: dt.datetime
-) -> tuple[list[SearchResult], dt.datetime]:
-    return results, results_valid_until(results, now=now)
 
 
 def search_cache_bump(*, points: Iterable[tuple[float | None, float | None]]) -> None:
