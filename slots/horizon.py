@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, QuerySet
 
 from slots.models import Slot
@@ -18,6 +20,8 @@ from slots.models import Slot
 # The national hub's window (rendezvouspasseport.ants.gouv.fr asks editors about 150 days ahead): a source's
 # default, and the horizon when no source is active.
 DEFAULT_HORIZON_DAYS = 150
+HORIZON_CACHE_KEY = "search:horizon-days"
+HORIZON_CACHE_SECONDS = 30
 MAX_HORIZON_DAYS = 366
 
 
@@ -28,9 +32,19 @@ def _active_sources() -> QuerySet[Any]:
 
 
 def horizon_days() -> int:
-    """The furthest horizon, in days, among enabled and unpaused sources; DEFAULT_HORIZON_DAYS without any."""
+    """The furthest horizon, in days, among enabled and unpaused sources; DEFAULT_HORIZON_DAYS without any.
+
+    Every search form asks it: with the search cache on, the answer is kept HORIZON_CACHE_SECONDS (an admin's
+    edit of a source drops it at once, slots.search_cache.search_cache_invalidate).
+    """
+    keep = min(HORIZON_CACHE_SECONDS, settings.SEARCH_CACHE_SECONDS)
+    if keep > 0 and (days := cache.get(HORIZON_CACHE_KEY)) is not None:
+        return days
     furthest = _active_sources().aggregate(days=Max("horizon_days"))
-    return furthest["days"] or DEFAULT_HORIZON_DAYS
+    days = furthest["days"] or DEFAULT_HORIZON_DAYS
+    if keep > 0:
+        cache.set(HORIZON_CACHE_KEY, days, timeout=keep)
+    return days
 
 
 def collection_in_progress() -> bool:

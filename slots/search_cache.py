@@ -5,8 +5,8 @@ same search comes back again and again between two collections of its area. An a
 of the search's parameters (the origin rounded to about 10 m, the Paris date of today) and of the generation
 numbers of the areas its bounding box touches: France is cut into cells of CELL_DEGREES; a successful ingestion
 increments, once committed, the generation of each cell holding a town hall it collected, and any other change
-to town halls or sources (the admin, merges, imports) the global generation. A changed generation is a new key:
-the old answer is never read again and expires on its own.
+to town halls or sources (the admin, merges, imports) the global generation. An answer is kept with the
+generations it was computed under, and served only while they are still the current ones.
 
 An answer is never served past the moment it could be wrong without any write: the start of its earliest slot
 (which would then be in the past) or a town hall's `stale_at` (its "données anciennes" flag), nor past
@@ -32,11 +32,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from communes.geo import bounding_box
+from slots.horizon import HORIZON_CACHE_KEY
 from slots.search import Availability, SearchResult
 
 logger = logging.getLogger(__name__)
 
-CELL_DEGREES = 0.25
+CELL_DEGREES = 0.5
 GLOBAL_GENERATION = "search:generation"
 _PREFIX = "search:v1:"
 
@@ -57,18 +58,6 @@ def _cells_around(*, lat: float, lon: float, radius_km: float) -> list[tuple[int
     return [(i, j) for i in range(low[0], high[0] + 1) for j in range(low[1], high[1] + 1)]
 
 
-def _generations(cells: list[tuple[int, int]]) -> tuple[int, ...] | None:
-    """The global generation then each cell's (0 when never bumped); None when the cache does not answer."""
-    keys = [GLOBAL_GENERATION, *(_cell_key(cell) for cell in cells)]
-    found = cache.get_many(keys)
-    if GLOBAL_GENERATION not in found:
-        # Never set, or the cache is unavailable (an empty answer, and then adding fails too).
-        if not cache.add(GLOBAL_GENERATION, 1, timeout=None):
-            return None
-        found[GLOBAL_GENERATION] = 1
-    return tuple(int(found.get(key, 0)) for key in keys)
-
-
 def search_cached(
     *,
     kind: str,
@@ -82,25 +71,32 @@ def search_cached(
     """What `compute` answers, from the cache while the data within `radius_km` of (lat, lon) is unchanged.
 
     `compute` returns its answer and the moment it could become wrong without any write (its earliest slot's
-    start, a stale_at to come). `parameters` holds everything else the answer depends on.
+    start, a stale_at to come). `parameters` holds everything else the answer depends on. One round trip to
+    the cache reads the kept answer, the generations it was computed under, and the current ones.
     """
     seconds = settings.SEARCH_CACHE_SECONDS
     if seconds <= 0:
         return compute()[0]
-    # Read before the database: an ingestion committed after this read bumps past it, so that what is
-    # computed below is never stored under a generation newer than the data it saw.
-    generations = _generations(_cells_around(lat=lat, lon=lon, radius_km=radius_km))
-    if generations is None:
-        return compute()[0]
-    described = repr((kind, round(lat, 4), round(lon, 4), parameters, timezone.localdate(now), generations))
+    described = repr((kind, round(lat, 4), round(lon, 4), parameters, timezone.localdate(now)))
     key = _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
-    entry = cache.get(key)
-    if entry is not None and now < entry[0]:
-        return entry[1]
+    cells = _cells_around(lat=lat, lon=lon, radius_km=radius_km)
+    generation_keys = [GLOBAL_GENERATION, *(_cell_key(cell) for cell in cells)]
+    # Read before the database: an ingestion committed after this read bumps past it, so that what is
+    # computed below is never stored under generations newer than the data it saw.
+    found = cache.get_many([key, *generation_keys])
+    if GLOBAL_GENERATION not in found:
+        # Never set, or the cache is unavailable (an empty answer, and then adding fails too).
+        if not cache.add(GLOBAL_GENERATION, 1, timeout=None):
+            return compute()[0]
+        found[GLOBAL_GENERATION] = 1
+    generations = tuple(int(found.get(name, 0)) for name in generation_keys)
+    entry = found.get(key)
+    if entry is not None and entry[0] == generations and now < entry[1]:
+        return entry[2]
     value, valid_until = compute()
     until = min(valid_until, now + dt.timedelta(seconds=seconds))
     if until > now:
-        cache.set(key, (until, value), timeout=math.ceil((until - now).total_seconds()))
+        cache.set(key, (generations, until, value), timeout=math.ceil((until - now).total_seconds()))
     return value
 
 
@@ -136,6 +132,8 @@ def search_cache_invalidate() -> None:
 
 
 def _increment(keys: list[str]) -> None:
+    if GLOBAL_GENERATION in keys:
+        cache.delete(HORIZON_CACHE_KEY)
     for key in keys:
         try:
             cache.incr(key)
