@@ -146,8 +146,7 @@ def test_the_department_page_shows_its_statistics(client, history):
     assert "Délais d’attente dans le département" in page
     assert (
         "Au relevé du 20 novembre 2026, la moitié des mairies suivies proposaient un premier créneau dans "
-        "1 jour au plus"
-        in page
+        "1 jour au plus" in page
     )
     assert 'href="/statistiques/92?motif=passeport"' in response.content.decode()
 
