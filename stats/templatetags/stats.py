@@ -24,7 +24,9 @@ def stats_days(value: float | None) -> str:
         return _("au-delà des créneaux publiés")
     number = int(value) if value == int(value) else round(value, 1)
     text = formats.number_format(number)
-    return ngettext("%(days)s jour", "%(days)s jours", 1 if value <= 1 else 2) % {"days": text}
+    # A fraction of a day reads as a plural in both languages ("1,5 jours", "1.5 days").
+    count = int(value) if value == int(value) else 2
+    return ngettext("%(days)s jour", "%(days)s jours", count) % {"days": text}
 
 
 @register.filter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from stats.charts import line_chart, nice_step
 
@@ -16,6 +17,11 @@ def days(n: int, start: dt.date = DAY) -> list[dt.date]:
 
 
 def render(chart) -> str:
+    with translation.override("fr"):
+        return _render(chart)
+
+
+def _render(chart) -> str:
     return render_to_string(
         "stats/_chart.html",
         {"chart": chart, "chart_id": "c", "labelledby": "t s", "caption": "Légende", "none_label": "aucun"},
