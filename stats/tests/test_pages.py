@@ -34,7 +34,10 @@ def test_statistics_page_shows_the_snapshot_of_hand_made_slots(client, frozen):
         make_slot(town_hall, paris(2026, 11, 20, 10) + dt.timedelta(days=days))
     stats_snapshot()
 
-    page = text(client.get("/statistiques"))
+    response = client.get("/statistiques")
+
+    assert response.content.decode().count("<circle") == 5  # one day: dots (median, share 7 and 30, slots…)
+    page = text(response)
 
     assert "Relevé du 20 novembre 2026, sur 3 mairies aux données à jour (sur 3 suivies)." in page
     assert "Attente médiane 3 jours" in page
