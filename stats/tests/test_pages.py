@@ -172,3 +172,15 @@ def test_a_town_hall_without_history_shows_no_statistics(client, frozen):
     town_hall = make_town_hall()
 
     assert "Délai d’attente ces dernières semaines" not in text(client.get(f"/mairie/{town_hall.pk}"))
+
+
+def test_department_statistics_run_a_constant_number_of_queries(client, history, django_assert_num_queries):
+    with django_assert_num_queries(3):  # the department, its history, its lifetimes
+        client.get("/statistiques/92")
+    for offset in range(30, 90):
+        area_day(TODAY - dt.timedelta(days=offset), "92")
+    SlotLifetime.objects.create(day=TODAY, department_code="92", bucket=bucket_of(600), count=40)
+
+    with django_assert_num_queries(3):
+        response = client.get("/statistiques/92")
+    assert response.content.decode().count('<svg class="stats-chart"') == 3
