@@ -15,10 +15,12 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from ops.tasks import heartbeat as heartbeat_task
 from scrapers.tasks import slots_purge as slots_purge_task
 from scrapers.tasks import sources_dispatch as sources_dispatch_task
+from stats.tasks import stats_snapshot as stats_snapshot_task
 
 DISPATCH_SCHEDULE_NAME = "Dispatch due sources every minute"
 PURGE_SCHEDULE_NAME = "Purge past slots and old scrape runs daily"
 HEARTBEAT_SCHEDULE_NAME = "Record the beat heartbeat every minute"
+STATS_SCHEDULE_NAME = "Record the waiting-time statistics daily"
 
 # Task names that earlier versions scheduled: rows still naming them would send tasks no worker knows.
 # "scrapers.ops_heartbeat" was the heartbeat, scheduled by CELERY_BEAT_SCHEDULE as "ops-heartbeat".
@@ -46,6 +48,15 @@ def schedules_setup() -> SchedulesSummary:
             month_of_year="*",
             timezone=settings.TIME_ZONE,
         )
+        # Every day at the same hour, so that "days to the next slot" compares from one day to the next.
+        morning, _ = CrontabSchedule.objects.get_or_create(
+            minute="0",
+            hour="6",
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
+        )
         removed = list(PeriodicTask.objects.filter(task__in=RETIRED_TASKS).order_by("pk"))
         PeriodicTask.objects.filter(pk__in=[row.pk for row in removed]).delete()
         tasks = []
@@ -68,6 +79,13 @@ def schedules_setup() -> SchedulesSummary:
                 heartbeat_task.name,
                 {"interval": every_minute, "crontab": None},
                 "Records that beat, the broker and a worker are working, for /healthz and the ops dashboard "
+                "(created by manage.py setup_schedules).",
+            ),
+            (
+                STATS_SCHEDULE_NAME,
+                stats_snapshot_task.name,
+                {"crontab": morning, "interval": None},
+                "Records each followed town hall's waiting time and the department figures of /statistiques "
                 "(created by manage.py setup_schedules).",
             ),
         ):

@@ -34,6 +34,7 @@ from slots.places import PlaceData, candidates_for, same_place_among
 from slots.reasons import REASONS
 from slots.search_cache import search_cache_bump
 from slots.summary import slots_changed
+from stats.lifetimes import lifetimes_cte, lifetimes_record
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +331,8 @@ def _slots_replace_postgresql(
         new, kept = cursor.fetchone()
         if new >= ANALYZE_FROM_ROWS:
             _statistics_refresh(cursor, new_rows=new)
+        # The slots gone before their time also go to the statistics' lifetime histogram, in this statement.
+        lifetimes_sql, lifetimes_params = lifetimes_cte(deleted="deleted", now=now)
         cursor.execute(
             f"""
             WITH deleted AS (
@@ -340,11 +343,11 @@ def _slots_replace_postgresql(
                       WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at
                         AND t.reason = s.reason AND t.starts_at > %s
                   )
-                RETURNING s.starts_at
-            )
+                RETURNING s.starts_at, s.first_seen, s.town_hall_id
+            ), {lifetimes_sql}
             SELECT count(*), count(*) FILTER (WHERE starts_at > %s) FROM deleted
             """,
-            [source_id, sorted(town_hall_ids), now, now],
+            [source_id, sorted(town_hall_ids), now, *lifetimes_params, now],
         )
         removed, removed_upcoming = cursor.fetchone()
         cursor.execute(f"DROP TABLE {temp}")
@@ -388,11 +391,13 @@ def _slots_replace_portable(
         merged[key] = (people_max, url)
 
     existing: dict[SlotKey, int] = {}
+    first_seen_of: dict[SlotKey, dt.datetime] = {}
     for ids in _chunks(sorted(town_hall_ids), 500):
-        for pk, town_hall_id, starts_at, reason in Slot.objects.filter(
+        for pk, first_seen, town_hall_id, starts_at, reason in Slot.objects.filter(
             source_id=source_id, town_hall_id__in=ids
-        ).values_list("pk", *_SLOT_KEY_FIELDS):
+        ).values_list("pk", "first_seen", *_SLOT_KEY_FIELDS):
             existing[(town_hall_id, starts_at, reason)] = pk
+            first_seen_of[(town_hall_id, starts_at, reason)] = first_seen
     kept = sum(1 for key in merged if key in existing)
     removed_keys = [key for key in existing if key not in merged]
     removed_ids = [existing[key] for key in removed_keys]
@@ -420,6 +425,7 @@ def _slots_replace_portable(
     for ids in _chunks(removed_ids, 500):
         Slot.objects.filter(pk__in=ids).delete()
     slots_changed(town_hall_ids=town_hall_ids)
+    lifetimes_record(vanished=[(key[0], key[1], first_seen_of[key]) for key in removed_keys], now=now)
     return SlotCounts(
         new=len(merged) - kept, kept=kept, removed=len(removed_ids), removed_upcoming=removed_upcoming
     )

@@ -32,6 +32,12 @@ def test_setup_schedules_creates_the_periodic_tasks_once_and_keeps_an_operator_c
     assert dispatch.enabled is False
     purge = PeriodicTask.objects.get(task="scrapers.tasks.slots_purge")
     assert (purge.crontab.hour, purge.crontab.minute) == ("3", "30")
+    snapshot = PeriodicTask.objects.get(task="stats.tasks.stats_snapshot")
+    assert (snapshot.crontab.hour, snapshot.crontab.minute, str(snapshot.crontab.timezone)) == (
+        "6",
+        "0",
+        "Europe/Paris",
+    )
     assert "Updated periodic task" in output
 
 
@@ -67,4 +73,5 @@ def test_setup_schedules_replaces_the_heartbeat_row_of_earlier_versions():
         "ops.heartbeat",
         "scrapers.tasks.slots_purge",
         "scrapers.tasks.sources_dispatch",
+        "stats.tasks.stats_snapshot",
     ]

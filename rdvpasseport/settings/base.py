@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "scrapers",
     "ops",
     "demo",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,10 @@ SCRAPE_ZERO_SLOTS_CONFIRMATIONS = _env_int("SCRAPE_ZERO_SLOTS_CONFIRMATIONS", 3,
 SCRAPE_SUSPICIOUS_REMOVED_SHARE = _env_float("SCRAPE_SUSPICIOUS_REMOVED_SHARE", 0.5, minimum=0.0, maximum=1.0)
 # Scrape runs older than this are deleted by the daily purge.
 SCRAPE_RUNS_KEEP_DAYS = _env_int("SCRAPE_RUNS_KEEP_DAYS", 30, minimum=1)
+# Statistics: each town hall's daily figures are kept this many days (the department and area figures
+# forever); the statistics page charts this many days.
+STATS_TOWN_HALL_KEEP_DAYS = _env_int("STATS_TOWN_HALL_KEEP_DAYS", 400, minimum=7)
+STATS_CHART_DAYS = _env_int("STATS_CHART_DAYS", 90, minimum=7)
 
 # Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json, the default when DEBUG=0),
 # readable lines in development.

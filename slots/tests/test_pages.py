@@ -236,8 +236,9 @@ def test_town_hall_page_runs_a_constant_number_of_queries(client, clichy, django
             make_slot(clichy.town_hall, paris(2026, 12, day, hour, 30))
     warm(client)
 
-    # The town hall with its commune, its slots, its slot counts per reason, then its neighbours.
-    with django_assert_num_queries(4):
+    # The town hall with its commune, its slots, its slot counts per reason, its neighbours, then its
+    # waiting-time history (the stats app's template tag).
+    with django_assert_num_queries(5):
         html = get(client, f"/mairie/{clichy.town_hall.pk}")
 
     assert len(slot_days(html)) == 18  # 1 to 18 December: the 19th is past the four weeks
@@ -418,7 +419,8 @@ def test_department_page_runs_a_constant_number_of_queries(client, clichy, djang
         make_slot(town_hall, paris(2026, 12, 1 + i, 9))
     warm(client)
 
-    with django_assert_num_queries(2):
+    # The department, its town halls, then its waiting-time figures (the stats app's template tag).
+    with django_assert_num_queries(3):
         html = get(client, "/departement/92", motif="cni")
 
     assert len(item_names(html)) == 13

@@ -12,7 +12,8 @@ from ops.schedules import schedules_setup
 class Command(BaseCommand):
     help = (
         "Create or update the default periodic tasks (django-celery-beat): dispatch due sources and record "
-        "the beat heartbeat every minute, purge past slots and old scrape runs daily; delete the periodic "
+        "the beat heartbeat every minute, purge past slots and old scrape runs daily, record the waiting-time "
+        "statistics every morning; delete the periodic "
         "tasks of retired task names. An operator's enabled/disabled choice is kept."
     )
 
