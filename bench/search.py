@@ -414,13 +414,32 @@ class Load:
     bad: int
 
 
-def load_run(base_url: str, paths: list[str], *, seconds: int, connections: int, workdir: Path) -> Load:
+def load_run(
+    base_url: str,
+    paths: list[str],
+    *,
+    seconds: int,
+    connections: int,
+    workdir: Path,
+    headers: dict[str, str] | None = None,
+) -> Load:
     paths_file = workdir / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
     script = workdir / "search.lua"
     script.write_text(WRK_SCRIPT)
     completed = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base_url],
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            *(argument for name, value in (headers or {}).items() for argument in ("-H", f"{name}: {value}")),
+            base_url,
+        ],
         env={**os.environ, "WRK_PATHS": str(paths_file)},
         capture_output=True,
         text=True,
