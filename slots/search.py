@@ -129,12 +129,19 @@ class _Window:
             f"s.town_hall_id = {town_hall} AND s.reason = %s AND s.starts_at > %s AND s.starts_at < %s"
             " AND (%s = 0 OR s.people_max IS NULL OR s.people_max >= %s)"
         )
-        return where, [str(reason), self.today_from, self.today_until, self.people, self.people]
+        ops = connection.ops
+        bounds = [
+            ops.adapt_datetimefield_value(self.today_from),
+            ops.adapt_datetimefield_value(self.today_until),
+        ]
+        return where, [str(reason), *bounds, self.people, self.people]
 
     def _later(self, *, reason: Reason, town_hall: str) -> tuple[str, list[object]]:
         """Conditions on the per-day summary (d) of whole days from tomorrow on."""
         where = f"d.town_hall_id = {town_hall} AND d.reason = %s AND d.day >= %s AND d.day <= %s AND d.capacity >= %s"
-        return where, [str(reason), self.first_day, self.last_day, self.people]
+        ops = connection.ops
+        days = [ops.adapt_datefield_value(self.first_day), ops.adapt_datefield_value(self.last_day)]
+        return where, [str(reason), *days, self.people]
 
     def annotations(self, *, reason: Reason) -> dict[str, RawSQL]:
         """`next_slot_at`, `next_slot_url` and `slots_count` of each town hall of a TownHall queryset.
@@ -182,10 +189,8 @@ class _Window:
 
 
 def _as_datetime(value: dt.datetime | str) -> dt.datetime:
-    # A raw subquery's datetime comes back as text from SQLite (make run on a bare machine).
-    if isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(value)
+    # SQLite (make run on a bare machine) answers a raw subquery's datetime as naive UTC, or as text.
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
