@@ -372,8 +372,9 @@ def _env_rate(name: str, default: str) -> str:
 
 
 # Search answers kept in the cache until their area's data changes (slots/search_cache.py), at most this long.
-# 0 turns the cache off.
-SEARCH_CACHE_SECONDS = _env_int("SEARCH_CACHE_SECONDS", 120)
+# 0 turns the cache off; so does the default without Redis: a cache of each process's own would miss the
+# workers' invalidations.
+SEARCH_CACHE_SECONDS = _env_int("SEARCH_CACHE_SECONDS", 120 if REDIS_URL else 0)
 
 RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_SEARCH = _env_rate("RATELIMIT_SEARCH", "30/m")
