@@ -73,6 +73,7 @@ class TownHallAdmin(admin.ModelAdmin):
         "takes_cni",
         "takes_passport",
         "location_locked",
+        "published",
         "commune__department",
     )
     search_fields = ("name", "postcode", "commune__name", "commune__insee")
@@ -104,6 +105,7 @@ class TownHallAdmin(admin.ModelAdmin):
                     "booking",
                     "takes_cni",
                     "takes_passport",
+                    "published",
                 ),
                 "description": _(
                     "Téléphone, courriel et site web laissés vides reprennent ceux de l’annuaire de la commune. "
