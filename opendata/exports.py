@@ -45,6 +45,7 @@ class Column:
     description: str | Promise
     required: bool = False
     constraints: dict[str, Any] = field(default_factory=dict)
+    format: str = ""
 
     def schema(self) -> dict[str, Any]:
         described: dict[str, Any] = {
@@ -52,7 +53,9 @@ class Column:
             "type": self.type,
             "description": str(self.description),
         }
-        if self.type == "datetime":
+        if self.format:
+            described["format"] = self.format
+        elif self.type == "datetime":
             described["format"] = "any"
         constraints = dict(self.constraints)
         if self.required:
@@ -141,7 +144,7 @@ SLOT_COLUMNS = [
         _("Nombre de personnes que ce créneau peut recevoir au plus, quand le site de réservation le dit."),
         constraints={"minimum": 1},
     ),
-    Column("booking_url", "string", _("Page où réserver ce créneau."), constraints={"format": "uri"}),
+    Column("booking_url", "string", _("Page où réserver ce créneau."), format="uri"),
 ]
 
 
