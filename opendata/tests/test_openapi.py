@@ -42,6 +42,7 @@ def test_the_api_page_renders_the_document_without_javascript(client: Client, db
     page = response.content.decode()
     assert "GET /api/v1/search" in page and "GET /api/v1/communes" in page
     assert "documents_number" in page and "CNI, PASSPORT, CNI-PASSPORT" in page
+    assert "<details" in page
     assert 'href="/api/v1/openapi.json"' in page
     assert "<script" not in page.split("</head>")[1]
 
