@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition, require_GET, require_safe
 
 from opendata import exports, status
 from opendata.openapi import openapi_document
@@ -69,7 +69,7 @@ def _stream(
     return response
 
 
-@require_GET
+@require_safe
 @condition(etag_func=_etag("mairies.csv"), last_modified_func=_version)
 def town_halls_csv(request: HttpRequest) -> StreamingHttpResponse:
     return _stream(
@@ -80,7 +80,7 @@ def town_halls_csv(request: HttpRequest) -> StreamingHttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @condition(etag_func=_etag("mairies.json"), last_modified_func=_version)
 def town_halls_json(request: HttpRequest) -> StreamingHttpResponse:
     return _stream(
@@ -88,7 +88,7 @@ def town_halls_json(request: HttpRequest) -> StreamingHttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @condition(etag_func=_etag("creneaux.csv"), last_modified_func=_version)
 def slots_csv(request: HttpRequest) -> StreamingHttpResponse:
     return _stream(

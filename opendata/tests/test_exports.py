@@ -216,3 +216,14 @@ def test_the_data_page_describes_the_files_and_their_licence(client: Client, wor
     assert "next_slot_passport" in page and "people_max" in page
     assert "IGN ADMIN EXPRESS" in page
     assert 'href="/donnees"' in client.get("/").content.decode()
+
+
+def test_head_tells_the_version_without_producing_the_file(
+    client: Client, world: World, django_assert_num_queries
+) -> None:
+    with django_assert_num_queries(2):
+        response = client.head("/donnees/mairies.csv")
+
+    assert response.status_code == 200
+    assert response["ETag"] and response["Last-Modified"]
+    assert client.post("/donnees/mairies.csv").status_code == 405

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from opendata.tests.factories import make_world
 from scrapers.models import ScrapeRun, Source
+from tests.e2e.test_accessibility import axe_violations, describe
 
 
 @pytest.fixture
@@ -49,3 +50,19 @@ def test_the_status_page_shows_failing_town_halls_first(live_server, page, publi
     first = page.locator("#mairies ~ .status-list .status-item").first
     assert "Mairie de Levallois" in first.inner_text()
     assert "en échec" in first.inner_text()
+
+
+@pytest.mark.parametrize("path", ["/donnees", "/api", "/etat"])
+def test_publication_pages_pass_the_accessibility_audit(live_server, browser, published, path: str) -> None:
+    for viewport in ({"width": 1280, "height": 900}, {"width": 375, "height": 812}):
+        # The context bypasses our CSP only to inject axe's own script.
+        context = browser.new_context(
+            locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, bypass_csp=True
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{live_server.url}{path}")
+            violations = axe_violations(page)
+            assert not violations, f"{path} at {viewport['width']} px:\n{describe(violations)}"
+        finally:
+            context.close()
