@@ -6,7 +6,11 @@ Bounds come from the forms that check the parameters, so the description cannot 
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext_lazy as _
 
 from slots.api import MAX_SUGGESTIONS
 from slots.forms import MAX_QUERY_LENGTH
@@ -17,14 +21,14 @@ NULLABLE_NUMBER = {"type": ["number", "null"]}
 NULLABLE_STRING = {"type": ["string", "null"]}
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def _error_response(description: Any) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
 
 
-def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _parameter(name: str, description: Any, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
 
 
@@ -32,11 +36,11 @@ COMMUNE = {
     "type": "object",
     "required": ["insee", "name", "department", "postcodes", "population", "lat", "lon"],
     "properties": {
-        "insee": {"type": "string", "description": "Code INSEE de la commune.", "examples": ["92024"]},
+        "insee": {"type": "string", "description": _("Code INSEE de la commune."), "examples": ["92024"]},
         "name": {"type": "string", "examples": ["Clichy"]},
-        "department": {"type": "string", "description": "Code du département.", "examples": ["92"]},
+        "department": {"type": "string", "description": _("Code du département."), "examples": ["92"]},
         "postcodes": {"type": "array", "items": {"type": "string"}, "examples": [["92110"]]},
-        "population": {"type": ["integer", "null"], "description": "Population municipale."},
+        "population": {"type": ["integer", "null"], "description": _("Population municipale.")},
         "lat": NULLABLE_NUMBER,
         "lon": NULLABLE_NUMBER,
     },
@@ -59,22 +63,24 @@ TOWN_HALL = {
         "reasons",
     ],
     "properties": {
-        "id": {"type": "integer", "description": "Identifiant de la mairie (page /mairie/<id>)."},
+        "id": {"type": "integer", "description": _("Identifiant de la mairie (page /mairie/<id>).")},
         "name": {"type": "string"},
         "address": {"type": "string"},
         "postcode": {"type": "string"},
-        "insee": {**NULLABLE_STRING, "description": "Code INSEE de sa commune."},
+        "insee": {**NULLABLE_STRING, "description": _("Code INSEE de sa commune.")},
         "lat": NULLABLE_NUMBER,
         "lon": NULLABLE_NUMBER,
-        "phone": {"type": "string", "description": "Le sien, sinon celui de l’annuaire de la commune."},
+        "phone": {"type": "string", "description": _("Le sien, sinon celui de l’annuaire de la commune.")},
         "email": {"type": "string"},
         "website": {"type": "string"},
         "booking": {
             "type": "string",
-            "description": "Comment y réserver : le type de la source qui la suit (ants, ics…), sinon online, "
-            "phone, walk_in, ou vide.",
+            "description": _(
+                "Comment y réserver : le type de la source qui la suit (ants, ics…), sinon online, "
+                "phone, walk_in, ou vide."
+            ),
         },
-        "booking_url": {"type": "string", "description": "Son lien de réservation par défaut."},
+        "booking_url": {"type": "string", "description": _("Son lien de réservation par défaut.")},
         "reasons": {"type": "array", "items": {"type": "string", "enum": ["CNI", "PASSPORT"]}},
     },
 }
@@ -94,21 +100,27 @@ RESULT = {
                         "datetime": {
                             "type": "string",
                             "format": "date-time",
-                            "description": "Début, en ISO 8601 avec le décalage de Paris.",
+                            "description": _("Début, en ISO 8601 avec le décalage de Paris."),
                         },
-                        "booking_url": {"type": "string", "description": "Page où réserver ce créneau."},
+                        "booking_url": {"type": "string", "description": _("Page où réserver ce créneau.")},
                     },
                 },
             ]
         },
-        "slots_count": {"type": "integer", "minimum": 0, "description": "Créneaux trouvés dans la période."},
+        "slots_count": {
+            "type": "integer",
+            "minimum": 0,
+            "description": _("Créneaux trouvés dans la période."),
+        },
         "data_age_seconds": {
             "type": ["integer", "null"],
-            "description": "Âge des créneaux de cette mairie (secondes depuis la dernière collecte réussie).",
+            "description": _(
+                "Âge des créneaux de cette mairie (secondes depuis la dernière collecte réussie)."
+            ),
         },
         "stale": {
             "type": "boolean",
-            "description": "Créneaux anciens : la collecte échoue depuis un moment.",
+            "description": _("Créneaux anciens : la collecte échoue depuis un moment."),
         },
     },
 }
@@ -117,8 +129,9 @@ SEARCH = {
     "required": ["origin", "results"],
     "properties": {
         "origin": {
-            "description": "Le point de départ compris ; null quand q désigne plusieurs communes (voir "
-            "candidates).",
+            "description": _(
+                "Le point de départ compris ; null quand q désigne plusieurs communes (voir candidates)."
+            ),
             "oneOf": [
                 {"type": "null"},
                 {
@@ -136,12 +149,12 @@ SEARCH = {
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
         "candidates": {
             "type": "array",
-            "description": "Les communes entre lesquelles choisir quand q est ambigu (puis insee=).",
+            "description": _("Les communes entre lesquelles choisir quand q est ambigu (puis insee=)."),
             "items": {"$ref": "#/components/schemas/Commune"},
         },
         "other_communes": {
             "type": "array",
-            "description": "Les autres communes du même code postal.",
+            "description": _("Les autres communes du même code postal."),
             "items": {"$ref": "#/components/schemas/Commune"},
         },
     },
@@ -149,18 +162,21 @@ SEARCH = {
 
 
 def openapi_document(*, server_url: str) -> dict[str, Any]:
+    """The document in the active language (its descriptions are translated), as plain JSON values."""
     reasons = [str(reason) for reason in Reason.values]
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "rdvpasseport",
             "version": "1",
-            "summary": "Rendez-vous passeport et carte d’identité dans les mairies équipées.",
-            "description": "API publique en lecture seule : suggestions de communes et recherche des mairies "
-            "où déposer une demande au plus tôt. Les paramètres invalides reçoivent une erreur 400 "
-            '{"error": "…"} en français. Les dates et heures sont celles de Paris (ISO 8601 avec '
-            "décalage). Nombre de requêtes limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
-            "à toutes les origines, en GET, sans cookies.",
+            "summary": _("Rendez-vous passeport et carte d’identité dans les mairies équipées."),
+            "description": _(
+                "API publique en lecture seule : suggestions de communes et recherche des mairies "
+                "où déposer une demande au plus tôt. Les paramètres invalides reçoivent une erreur 400 "
+                '{"error": "…"} en français. Les dates et heures sont celles de Paris (ISO 8601 avec '
+                "décalage). Nombre de requêtes limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
+                "à toutes les origines, en GET, sans cookies."
+            ),
             "license": {"name": "Licence Ouverte 2.0", "identifier": "etalab-2.0"},
         },
         "servers": [{"url": server_url}],
@@ -168,13 +184,15 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
             "/api/v1/communes": {
                 "get": {
                     "operationId": "communes",
-                    "summary": "Suggestions de communes",
-                    "description": "Les communes dont le nom ou le code postal commence par q, les plus "
-                    "peuplées d’abord.",
+                    "summary": _("Suggestions de communes"),
+                    "description": _(
+                        "Les communes dont le nom ou le code postal commence par q, les plus "
+                        "peuplées d’abord."
+                    ),
                     "parameters": [
                         _parameter(
                             "q",
-                            "Début d’un nom de commune ou d’un code postal.",
+                            _("Début d’un nom de commune ou d’un code postal."),
                             {
                                 "type": "string",
                                 "minLength": 1,
@@ -186,13 +204,13 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                         ),
                         _parameter(
                             "limit",
-                            "Nombre de suggestions (10 par défaut).",
+                            _("Nombre de suggestions (10 par défaut)."),
                             {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 10},
                         ),
                     ],
                     "responses": {
                         "200": {
-                            "description": "Les suggestions.",
+                            "description": _("Les suggestions."),
                             "content": {
                                 "application/json": {
                                     "schema": {
@@ -208,42 +226,44 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                                 }
                             },
                         },
-                        "400": _error_response("Paramètre manquant ou invalide."),
-                        "429": _error_response("Trop de requêtes : réessayer après Retry-After secondes."),
+                        "400": _error_response(_("Paramètre manquant ou invalide.")),
+                        "429": _error_response(_("Trop de requêtes : réessayer après Retry-After secondes.")),
                     },
                 }
             },
             "/api/v1/search": {
                 "get": {
                     "operationId": "search",
-                    "summary": "Mairies où déposer une demande au plus tôt",
-                    "description": "Les mairies actives dans le rayon, avec leur premier créneau libre pour "
-                    "le motif et le nombre de personnes. Le point de départ est q, insee, ou lat et lon.",
+                    "summary": _("Mairies où déposer une demande au plus tôt"),
+                    "description": _(
+                        "Les mairies actives dans le rayon, avec leur premier créneau libre pour "
+                        "le motif et le nombre de personnes. Le point de départ est q, insee, ou lat et lon."
+                    ),
                     "parameters": [
                         _parameter(
                             "q",
-                            "Code postal, nom de commune ou code INSEE.",
+                            _("Code postal, nom de commune ou code INSEE."),
                             {"type": "string", "maxLength": MAX_QUERY_LENGTH},
                             example="92110",
                         ),
                         _parameter(
                             "insee",
-                            "Code INSEE de la commune, sans ambiguïté (là où q lirait un code postal).",
+                            _("Code INSEE de la commune, sans ambiguïté (là où q lirait un code postal)."),
                             {"type": "string", "pattern": "^[0-9][0-9AaBb][0-9]{3}$"},
                         ),
                         _parameter(
                             "lat",
-                            "Latitude du point de départ (avec lon).",
+                            _("Latitude du point de départ (avec lon)."),
                             {"type": "number", "minimum": -90, "maximum": 90},
                         ),
                         _parameter(
                             "lon",
-                            "Longitude du point de départ (avec lat).",
+                            _("Longitude du point de départ (avec lat)."),
                             {"type": "number", "minimum": -180, "maximum": 180},
                         ),
                         _parameter(
                             "radius_km",
-                            "Rayon en kilomètres (20 par défaut).",
+                            _("Rayon en kilomètres (20 par défaut)."),
                             {
                                 "type": "number",
                                 "minimum": MIN_RADIUS_KM,
@@ -253,39 +273,41 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                         ),
                         _parameter(
                             "reason",
-                            "Motif : carte d’identité, passeport ou les deux.",
+                            _("Motif : carte d’identité, passeport ou les deux."),
                             {"type": "string", "enum": reasons, "default": "PASSPORT"},
                         ),
                         _parameter(
                             "documents_number",
-                            "Nombre de personnes (un créneau chacune).",
+                            _("Nombre de personnes (un créneau chacune)."),
                             {"type": "integer", "minimum": MIN_PEOPLE, "maximum": MAX_PEOPLE, "default": 1},
                         ),
                         _parameter(
                             "start_date",
-                            "Premier jour (Paris), aujourd’hui par défaut, dans l’année qui vient.",
+                            _("Premier jour (Paris), aujourd’hui par défaut, dans l’année qui vient."),
                             {"type": "string", "format": "date"},
                         ),
                         _parameter(
                             "end_date",
-                            "Dernier jour inclus (Paris) ; 183 jours après le début au plus.",
+                            _("Dernier jour inclus (Paris) ; 183 jours après le début au plus."),
                             {"type": "string", "format": "date"},
                         ),
                         _parameter(
                             "sort",
-                            "Ordre : le plus tôt, le plus proche, ou un compromis des deux.",
+                            _("Ordre : le plus tôt, le plus proche, ou un compromis des deux."),
                             {"type": "string", "enum": [sort.value for sort in Sort], "default": "soonest"},
                         ),
                     ],
                     "responses": {
                         "200": {
-                            "description": "Les mairies trouvées, ou les communes entre lesquelles choisir.",
+                            "description": _(
+                                "Les mairies trouvées, ou les communes entre lesquelles choisir."
+                            ),
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Search"}}
                             },
                         },
-                        "400": _error_response("Paramètre manquant ou invalide, ou lieu inconnu."),
-                        "429": _error_response("Trop de requêtes : réessayer après Retry-After secondes."),
+                        "400": _error_response(_("Paramètre manquant ou invalide, ou lieu inconnu.")),
+                        "429": _error_response(_("Trop de requêtes : réessayer après Retry-After secondes.")),
                     },
                 }
             },
@@ -296,7 +318,7 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                     "type": "object",
                     "required": ["error"],
                     "properties": {
-                        "error": {"type": "string", "description": "Ce qui ne va pas, en français."},
+                        "error": {"type": "string", "description": _("Ce qui ne va pas, en français.")},
                         "retry_after": {"type": "integer"},
                     },
                 },
@@ -307,3 +329,4 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
             }
         },
     }
+    return json.loads(json.dumps(document, cls=DjangoJSONEncoder))

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -112,7 +113,8 @@ def test_a_second_rdvpasseport_ingests_our_endpoints_into_its_own_database(
 ) -> None:
     db = settings.DATABASES["default"]
     mirror = f"{db['NAME']}_mirror"
-    server = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
+    credentials = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    server = f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{mirror}"')
         conn.execute(f'CREATE DATABASE "{mirror}"')

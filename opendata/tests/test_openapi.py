@@ -87,3 +87,14 @@ def test_the_api_conforms_to_its_document(live_server, transactional_db, operati
         case.call_and_validate(base_url=live_server.url, excluded_checks=[positive_data_acceptance])
 
     conforms()
+
+
+def test_the_document_and_its_page_speak_the_readers_language(client: Client, db) -> None:
+    french = client.get("/api/v1/openapi.json").json()
+    english = client.get("/api/v1/openapi.json", headers={"Accept-Language": "en"}).json()
+
+    assert french["paths"]["/api/v1/communes"]["get"]["summary"] == "Suggestions de communes"
+    assert english["paths"]["/api/v1/communes"]["get"]["summary"] == "Commune suggestions"
+    validate(english)
+    page = client.get("/api", headers={"Accept-Language": "en"}).content.decode()
+    assert "Public API" in page and "Number of people (one slot each)." in page
