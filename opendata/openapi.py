@@ -29,7 +29,12 @@ def _error_response(description: Any) -> dict[str, Any]:
 
 
 def _parameter(name: str, description: Any, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+    parameter = {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+    if not extra.get("required"):
+        # The API reads `limit=` like no limit at all (Django forms: an empty optional field is unset), as
+        # schemathesis found: the document says so (deprecated in 3.1, still part of it).
+        parameter["allowEmptyValue"] = True
+    return parameter
 
 
 COMMUNE = {
@@ -174,7 +179,7 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                 "API publique en lecture seule : suggestions de communes et recherche des mairies "
                 "où déposer une demande au plus tôt. Les paramètres invalides reçoivent une erreur 400 "
                 '{"error": "…"} en français. Les dates et heures sont celles de Paris (ISO 8601 avec '
-                "décalage). Nombre de requêtes limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
+                "décalage). Un paramètre facultatif laissé vide prend sa valeur par défaut. Nombre de requêtes limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
                 "à toutes les origines, en GET, sans cookies."
             ),
             "license": {"name": "Licence Ouverte 2.0", "identifier": "etalab-2.0"},
