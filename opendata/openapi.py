@@ -179,7 +179,8 @@ def openapi_document(*, server_url: str) -> dict[str, Any]:
                 "API publique en lecture seule : suggestions de communes et recherche des mairies "
                 "où déposer une demande au plus tôt. Les paramètres invalides reçoivent une erreur 400 "
                 '{"error": "…"} en français. Les dates et heures sont celles de Paris (ISO 8601 avec '
-                "décalage). Un paramètre facultatif laissé vide prend sa valeur par défaut. Nombre de requêtes limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
+                "décalage). Un paramètre facultatif laissé vide prend sa valeur par défaut. Nombre de requêtes "
+                "limité par adresse IP (429 et Retry-After au-delà). CORS ouvert "
                 "à toutes les origines, en GET, sans cookies."
             ),
             "license": {"name": "Licence Ouverte 2.0", "identifier": "etalab-2.0"},
