@@ -19,5 +19,6 @@ urlpatterns = [
     # and a token in every page's footer would set a CSRF cookie on every public page.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("stats.urls")),
+    path("", include("opendata.urls")),
     path("", include("slots.urls")),
 ]

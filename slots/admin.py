@@ -90,6 +90,7 @@ class TownHallAdmin(SearchCacheInvalidatingAdmin):
         "takes_cni",
         "takes_passport",
         "location_locked",
+        "published",
         "commune__department",
     )
     search_fields = ("name", "postcode", "commune__name", "commune__insee")
@@ -121,6 +122,7 @@ class TownHallAdmin(SearchCacheInvalidatingAdmin):
                     "booking",
                     "takes_cni",
                     "takes_passport",
+                    "published",
                 ),
                 "description": _(
                     "Téléphone, courriel et site web laissés vides reprennent ceux de l’annuaire de la commune. "

@@ -111,6 +111,23 @@ class TownHall(models.Model):
             "Comment réserver quand aucune source ne suit cette mairie (ignoré tant qu’une source la suit)."
         ),
     )
+    # Read by the opendata app's ANTS editor endpoints: None follows the default rule there (published when
+    # no ANTS source follows it, so that an editor already connected to the national hub is not listed twice).
+    published = models.BooleanField(
+        _("publiée comme éditeur ANTS"),
+        null=True,
+        blank=True,
+        default=None,
+        choices=[
+            (None, _("Par défaut : oui, sauf si un éditeur ANTS la suit déjà")),
+            (True, _("Toujours")),
+            (False, _("Jamais")),
+        ],
+        help_text=_(
+            "Ses créneaux sont-ils servis au portail national par notre API éditeur (/ants/) ? Par défaut, "
+            "seulement ceux des sources qui ne sont pas des éditeurs ANTS, jamais publiés deux fois."
+        ),
+    )
     takes_cni = models.BooleanField(_("reçoit les demandes de carte d’identité"), default=True)
     takes_passport = models.BooleanField(_("reçoit les demandes de passeport"), default=True)
     checked_at = models.DateTimeField(

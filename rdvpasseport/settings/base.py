@@ -129,17 +129,21 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "axes",
+    "corsheaders",
     "communes",
     "slots",
     "scrapers",
     "ops",
     "demo",
     "stats",
+    "opendata",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the rate limit: a refused cross-origin request still says why to the browser.
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before sessions and the views: a refused request costs one Redis round trip.
     "rdvpasseport.ratelimit.RateLimitMiddleware",
@@ -433,3 +437,15 @@ SCRAPER_MAX_BYTES = _env_int("SCRAPER_MAX_BYTES", 5_000_000, minimum=1024)  # la
 SCRAPER_ALLOW_PRIVATE_ADDRESSES = _env_bool("SCRAPER_ALLOW_PRIVATE_ADDRESSES", False)
 SCRAPER_HOST_CONCURRENCY = _env_int("SCRAPER_HOST_CONCURRENCY", 4, minimum=1)  # requests in flight per host
 SCRAPER_POLITE_DELAY = _env_float("SCRAPER_POLITE_DELAY", 0.2)  # seconds between two requests to a host
+
+# CORS (django-cors-headers): the read-only public API may be called from any web page, GET only, without
+# cookies or credentials. Nothing else of the site is shared with other origins.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+
+# Open-data files (/donnees/*.csv, .json): kept in the cache until the next ingestion, for at most this many
+# seconds (so that slots already past leave the files even if every collection stops), when not larger.
+OPENDATA_CACHE_SECONDS = _env_int("OPENDATA_CACHE_SECONDS", 3600, minimum=0)
+OPENDATA_CACHE_MAX_BYTES = _env_int("OPENDATA_CACHE_MAX_BYTES", 20_000_000, minimum=0)
