@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from alerts.tasks import alerts_expire as alerts_expire_task
 from ops.tasks import heartbeat as heartbeat_task
 from scrapers.tasks import slots_purge as slots_purge_task
 from scrapers.tasks import sources_dispatch as sources_dispatch_task
@@ -19,6 +20,7 @@ from scrapers.tasks import sources_dispatch as sources_dispatch_task
 DISPATCH_SCHEDULE_NAME = "Dispatch due sources every minute"
 PURGE_SCHEDULE_NAME = "Purge past slots and old scrape runs daily"
 HEARTBEAT_SCHEDULE_NAME = "Record the beat heartbeat every minute"
+ALERTS_EXPIRE_SCHEDULE_NAME = "End expired alerts every 15 minutes"
 
 # Task names that earlier versions scheduled: rows still naming them would send tasks no worker knows.
 # "scrapers.ops_heartbeat" was the heartbeat, scheduled by CELERY_BEAT_SCHEDULE as "ops-heartbeat".
@@ -38,6 +40,9 @@ def schedules_setup() -> SchedulesSummary:
     """
     with transaction.atomic():
         every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+        every_15_minutes, _ = IntervalSchedule.objects.get_or_create(
+            every=15, period=IntervalSchedule.MINUTES
+        )
         nightly, _ = CrontabSchedule.objects.get_or_create(
             minute="30",
             hour="3",
@@ -69,6 +74,13 @@ def schedules_setup() -> SchedulesSummary:
                 {"interval": every_minute, "crontab": None},
                 "Records that beat, the broker and a worker are working, for /healthz and the ops dashboard "
                 "(created by manage.py setup_schedules).",
+            ),
+            (
+                ALERTS_EXPIRE_SCHEDULE_NAME,
+                alerts_expire_task.name,
+                {"interval": every_15_minutes, "crontab": None},
+                "Deletes alerts unconfirmed after 48 hours and ends the alerts past their date, 30 days or "
+                "10 emails with a last email (created by manage.py setup_schedules).",
             ),
         ):
             periodic, created = PeriodicTask.objects.update_or_create(

@@ -18,5 +18,6 @@ urlpatterns = [
     # django.conf.urls.i18n's view, without CSRF protection: a forged request can only switch the language,
     # and a token in every page's footer would set a CSRF cookie on every public page.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("", include("alerts.urls")),
     path("", include("slots.urls")),
 ]
