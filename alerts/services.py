@@ -399,9 +399,10 @@ class ExpirySummary:
 def alerts_expire(*, now: dt.datetime | None = None) -> ExpirySummary:
     """Delete unconfirmed alerts after 48 hours; end those past their date or ALERT_MAX_DAYS (last email)."""
     now = now or timezone.now()
-    pending_deleted, _ = Alert.objects.filter(
+    _, deleted = Alert.objects.filter(
         state=Alert.State.PENDING, created_at__lte=now - PENDING_MAX_AGE
     ).delete()
+    pending_deleted = deleted.get(Alert._meta.label, 0)
     today = timezone.localdate(now)
     limit = now - dt.timedelta(days=settings.ALERT_MAX_DAYS)
     ending = Alert.objects.filter(state__in=[Alert.State.ACTIVE, Alert.State.PAUSED]).filter(
