@@ -1,52 +1,16 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that the alert emails go through, and a town hall with slots."""
+"""Fixtures of the alerts tests."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from collections.abc import Iterator
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 
-
-class Inbox:
-    """What the SMTP server received, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[attr-defined]
-        return "250 Message accepted"
-
-    def texts(self, message: EmailMessage) -> tuple[str, str]:
-        """(plain text, HTML) of a multipart message."""
-        plain = message.get_body(preferencelist=("plain",))
-        html = message.get_body(preferencelist=("html",))
-        return (plain.get_content() if plain else "", html.get_content() if html else "")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from alerts.tests.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
 def smtp(settings) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "https://rdv.example"
-    try:
+    """A real SMTP server on 127.0.0.1 that the alert emails go through."""
+    with smtp_server(settings) as inbox:
         yield inbox
-    finally:
-        controller.stop()
