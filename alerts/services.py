@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Max, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -228,9 +228,11 @@ def _enqueue_after_commit(email_ids: list[int]) -> None:
 @dataclass(frozen=True)
 class MatchSummary:
     town_halls: int
-    candidates: int  # alerts whose area touches a town hall that changed
+    candidates: (
+        int  # alerts whose area holds a town hall that changed, with slots newer than their last email
+    )
     matched: int  # of which with a new slot of their search
-    queued: int  # of which due an email (the others wait for their throttle)
+    due: int  # of which not held back by their throttle: handed to `enqueue`
 
 
 @dataclass(frozen=True)
@@ -240,60 +242,72 @@ class _NewSlot:
     first_seen: dt.datetime
 
 
+# Alerts per notify task: the claim and the send rows of a batch cost a few queries.
+NOTIFY_BATCH = 200
+
+
 def alerts_match(
     *,
     town_hall_ids: Iterable[int],
     now: dt.datetime | None = None,
     enqueue: Callable[[list[int]], None] | None = None,
 ) -> MatchSummary:
-    """Queue an email for each active alert with a slot first seen since its last email at these town halls.
+    """Find the active alerts with a slot first seen since their last email at these town halls.
 
-    Four queries whatever the number of alerts: the town halls, the alerts filed under their grid cells,
-    the candidate slots, and the claim of the alerts due (plus the send rows). Throttled alerts keep their
-    news for a later run.
+    Reads only, in five queries whatever the number of alerts: the town halls, their newest slot, the
+    alerts filed under their grid cells whose area holds one of them, those alerts' state, and the slots
+    newer than the oldest of their last emails. The alerts due
+    an email (their throttle checked here, and again by the claim) go to `enqueue` in batches, by default
+    the alerts_notify task after commit. Throttled alerts keep their news for a later run.
     """
     now = now or timezone.now()
+    ids = list(town_hall_ids)
     town_halls = list(
         TownHall.objects.active()
-        .filter(pk__in=list(town_hall_ids))
+        .filter(pk__in=ids)
         .values_list("pk", "lat", "lon", "takes_cni", "takes_passport")
     )
-    by_cell: dict[int, list[tuple]] = defaultdict(list)
-    for row in town_halls:
-        by_cell[cell_of(row[1], row[2])].append(row)
-    if not by_cell:
-        return MatchSummary(town_halls=0, candidates=0, matched=0, queued=0)
-
-    rows = (
-        AlertCell.objects.filter(cell__in=list(by_cell), alert__state=Alert.State.ACTIVE)
-        .values_list(
-            "cell",
-            "alert_id",
-            "alert__lat",
-            "alert__lon",
-            "alert__radius_km",
-            "alert__reason",
-            "alert__people",
-            "alert__before",
-            "alert__seen_until",
-        )
-        .iterator(chunk_size=5000)
+    newest = (
+        Slot.objects.filter(town_hall_id__in=[row[0] for row in town_halls])
+        .upcoming(now)
+        .order_by()
+        .aggregate(newest=Max("first_seen"))["newest"]
     )
-    # (alert, town hall) pairs within the alert's radius, for town halls taking the alert's reason.
-    pairs: dict[int, tuple[tuple, list[int]]] = {}
-    for cell, alert_id, lat, lon, radius, reason, people, before, seen_until in rows:
+    if newest is None:
+        return MatchSummary(town_halls=len(town_halls), candidates=0, matched=0, due=0)
+    by_cell: dict[int, list[tuple]] = defaultdict(list)
+    area = Q()
+    for row in town_halls:
+        cell = cell_of(row[1], row[2])
+        by_cell[cell].append(row)
+        area |= Q(
+            cell=cell,
+            alert__min_lat__lte=row[1],
+            alert__max_lat__gte=row[1],
+            alert__min_lon__lte=row[2],
+            alert__max_lon__gte=row[2],
+        )
+    # An alert whose last email is newer than every slot here has nothing to learn from this run.
+    rows = AlertCell.objects.filter(
+        area, alert__state=Alert.State.ACTIVE, alert__seen_until__lt=newest
+    ).values_list("cell", "alert_id", "alert__lat", "alert__lon", "alert__radius_km", "alert__reason")
+    # The town halls within each alert's radius that take its reason.
+    covered: dict[int, list[int]] = defaultdict(list)
+    for cell, alert_id, lat, lon, radius, reason in rows:
         for th_id, th_lat, th_lon, takes_cni, takes_passport in by_cell[cell]:
-            if (
-                not _takes(reason, takes_cni, takes_passport)
-                or haversine_km(lat, lon, th_lat, th_lon) > radius
-            ):
-                continue
-            entry = pairs.setdefault(alert_id, ((reason, people, before, seen_until), []))
-            entry[1].append(th_id)
-    if not pairs:
-        return MatchSummary(town_halls=len(town_halls), candidates=0, matched=0, queued=0)
+            if _takes(reason, takes_cni, takes_passport) and haversine_km(lat, lon, th_lat, th_lon) <= radius:
+                covered[alert_id].append(th_id)
+    if not covered:
+        return MatchSummary(town_halls=len(town_halls), candidates=0, matched=0, due=0)
+    # What the news and the throttle depend on, read once per alert (not once per cell).
+    pairs = {
+        alert_id: (params, covered[alert_id])
+        for alert_id, *params in Alert.objects.filter(pk__in=list(covered)).values_list(
+            "pk", "reason", "people", "before", "seen_until", "last_sent_at", "day_sent", "day_count"
+        )
+    }
 
-    oldest = min((params[3] or now) for params, _ in pairs.values())
+    oldest = min(params[3] for params, _ in pairs.values())
     new_slots: dict[tuple[int, str], list[_NewSlot]] = defaultdict(list)
     for th_id, reason, starts_at, people_max, first_seen in (
         Slot.objects.filter(town_hall_id__in=[row[0] for row in town_halls], first_seen__gt=oldest)
@@ -303,26 +317,43 @@ def alerts_match(
     ):
         new_slots[(th_id, reason)].append(_NewSlot(starts_at, people_max, first_seen))
 
-    matched = [
-        alert_id
-        for alert_id, ((reason, people, before, seen_until), th_ids) in pairs.items()
+    matched = []
+    due = []
+    today = timezone.localdate(now)
+    for alert_id, (
+        (reason, people, before, seen_until, last_sent_at, day_sent, day_count),
+        th_ids,
+    ) in pairs.items():
         if any(
             _has_news(new_slots.get((th_id, reason), ()), people=people, before=before, seen_until=seen_until)
             for th_id in th_ids
-        )
-    ]
-    queued = _alerts_claim(alert_ids=matched, now=now, enqueue=enqueue)
+        ):
+            matched.append(alert_id)
+            if _is_due(
+                last_sent_at=last_sent_at, day_sent=day_sent, day_count=day_count, now=now, today=today
+            ):
+                due.append(alert_id)
+    due.sort()
+    enqueue = enqueue or _notify_after_commit
+    for start in range(0, len(due), NOTIFY_BATCH):
+        enqueue(due[start : start + NOTIFY_BATCH])
     summary = MatchSummary(
-        town_halls=len(town_halls), candidates=len(pairs), matched=len(matched), queued=len(queued)
+        town_halls=len(town_halls), candidates=len(pairs), matched=len(matched), due=len(due)
     )
     logger.info(
-        "Alerts matched: %d town halls, %d candidate alerts, %d with news, %d emails queued",
+        "Alerts matched: %d town halls, %d candidate alerts, %d with news, %d due an email",
         summary.town_halls,
         summary.candidates,
         summary.matched,
-        summary.queued,
+        summary.due,
     )
     return summary
+
+
+def _notify_after_commit(alert_ids: list[int]) -> None:
+    from alerts.tasks import alerts_notify_enqueue  # the tasks module imports this one
+
+    transaction.on_commit(lambda: alerts_notify_enqueue(alert_ids=alert_ids), robust=True)
 
 
 def _takes(reason: str, takes_cni: bool, takes_passport: bool) -> bool:
@@ -345,18 +376,38 @@ def _has_news(
     return False
 
 
-def _alerts_claim(
-    *, alert_ids: list[int], now: dt.datetime, enqueue: Callable[[list[int]], None] | None
+def _is_due(
+    *,
+    last_sent_at: dt.datetime | None,
+    day_sent: dt.date | None,
+    day_count: int,
+    now: dt.datetime,
+    today: dt.date,
+) -> bool:
+    """Whether the throttle lets an alert email now: ALERT_MIN_INTERVAL_MINUTES since the last, the daily cap."""
+    interval = dt.timedelta(minutes=settings.ALERT_MIN_INTERVAL_MINUTES)
+    if interval and last_sent_at is not None and last_sent_at > now - interval:
+        return False
+    return not (day_sent == today and day_count >= settings.ALERT_DAILY_CAP)
+
+
+def alerts_notify(
+    *, alert_ids: list[int], now: dt.datetime | None = None, enqueue_sends: bool = True
 ) -> list[int]:
-    """Claim the alerts due an email (throttle and daily cap), record their sends, enqueue after commit."""
+    """Claim the alerts still due an email (throttle and daily cap), record their sends, send after commit.
+
+    Safe to run twice: the claim is a conditional update, and an alert claimed by another worker, or whose
+    throttle closed meanwhile, is left out. Returns the ids of the emails queued.
+    """
     if not alert_ids:
         return []
+    now = now or timezone.now()
     today = timezone.localdate(now)
-    due = Q(last_sent_at__isnull=True)
+    due = Q()
     if settings.ALERT_MIN_INTERVAL_MINUTES:
-        due |= Q(last_sent_at__lte=now - dt.timedelta(minutes=settings.ALERT_MIN_INTERVAL_MINUTES))
-    else:
-        due = Q()
+        due = Q(last_sent_at__isnull=True) | Q(
+            last_sent_at__lte=now - dt.timedelta(minutes=settings.ALERT_MIN_INTERVAL_MINUTES)
+        )
     under_cap = ~Q(day_sent=today) | Q(day_count__lt=settings.ALERT_DAILY_CAP)
     with transaction.atomic():
         claimed = list(
@@ -375,15 +426,12 @@ def _alerts_claim(
             day_sent=today,
         )
         sends = AlertEmail.objects.bulk_create(
-            [AlertEmail(alert_id=pk, kind=AlertEmail.Kind.MATCH, created_at=now) for pk in claimed],
-            batch_size=2000,
+            [AlertEmail(alert_id=pk, kind=AlertEmail.Kind.MATCH, created_at=now) for pk in claimed]
         )
         send_ids = [send.pk for send in sends]
-        if enqueue is not None:
-            transaction.on_commit(lambda: enqueue(send_ids), robust=True)
-        else:
+        if enqueue_sends:
             _enqueue_after_commit(send_ids)
-    return claimed
+    return send_ids
 
 
 # --- Ending ---------------------------------------------------------------------------------------------------

@@ -18,8 +18,21 @@ SEND_MAX_RETRIES = 5
 
 @shared_task(ignore_result=True)
 def alerts_match(town_hall_ids: list[int]) -> int:
-    """After an ingestion run that added slots: queue the emails of the alerts with news."""
-    return services.alerts_match(town_hall_ids=town_hall_ids).queued
+    """After an ingestion run that added slots: find the alerts with news, enqueue alerts_notify batches."""
+    return services.alerts_match(town_hall_ids=town_hall_ids).due
+
+
+@shared_task(ignore_result=True)
+def alerts_notify(alert_ids: list[int]) -> int:
+    """Claim a batch of alerts due an email and queue their sends."""
+    return len(services.alerts_notify(alert_ids=alert_ids))
+
+
+def alerts_notify_enqueue(*, alert_ids: list[int]) -> None:
+    try:
+        alerts_notify.apply_async(args=[alert_ids], retry=False)
+    except Exception as exc:  # the broker's errors vary with the transport
+        logger.warning("Alert notification not queued (%d alerts): %s", len(alert_ids), exc)
 
 
 def alerts_match_enqueue(*, town_hall_ids: list[int]) -> None:

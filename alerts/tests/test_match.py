@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from alerts.models import Alert, AlertEmail, EmailTally
-from alerts.services import alert_email_send, alerts_match
+from alerts.services import alert_email_send, alerts_match, alerts_notify
 from alerts.tests.factories import make_alert, make_slot, make_town_hall, paris
 from slots.models import Reason
 
@@ -28,12 +28,13 @@ def clichy(db, clock):
 
 @pytest.fixture
 def run(django_capture_on_commit_callbacks):
-    """What the task does after an ingestion run: match; returns the summary and the emails queued."""
+    """What the tasks do after an ingestion run: match, claim the alerts due; the summary and emails queued."""
 
     def match(town_halls):
-        queued: list[int] = []
-        with django_capture_on_commit_callbacks(execute=True):
-            summary = alerts_match(town_hall_ids=[th.pk for th in town_halls], enqueue=queued.extend)
+        batches: list[list[int]] = []
+        summary = alerts_match(town_hall_ids=[th.pk for th in town_halls], enqueue=batches.append)
+        with django_capture_on_commit_callbacks():  # the sends are made here, not by a worker
+            queued = [email_id for batch in batches for email_id in alerts_notify(alert_ids=batch)]
         return summary, queued
 
     return match
@@ -46,7 +47,7 @@ def test_a_new_slot_sends_one_email_listing_it_with_its_booking_link(clichy, clo
 
     summary, queued = run([clichy])
 
-    assert (summary.candidates, summary.matched, summary.queued) == (1, 1, 1)
+    assert (summary.candidates, summary.matched, summary.due) == (1, 1, 1)
     assert [alert_email_send(email_id=email_id) for email_id in queued] == ["sent"]
     [message] = mailoutbox
     assert message.subject == "Nouveaux créneaux près de Clichy"
@@ -70,7 +71,7 @@ def test_a_run_with_nothing_new_sends_nothing(clichy, clock, run):
 
     summary, queued = run([clichy])
 
-    assert (summary.candidates, summary.matched, queued) == (1, 0, [])
+    assert (summary.matched, queued) == (0, [])
 
 
 def test_within_the_hour_nothing_more_is_sent_then_the_news_waits_for_the_next_run(
@@ -139,7 +140,9 @@ def test_the_last_email_says_so_and_deletes_everything(clichy, clock, settings, 
     assert not AlertEmail.objects.exists()
 
 
-def test_matching_costs_the_same_queries_for_3_or_30_alerts(clichy, django_assert_num_queries, run):
+def test_matching_costs_the_same_queries_for_3_or_30_alerts(
+    clichy, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     make_slot(clichy, paris(2026, 12, 1, 9, 0))
     other = make_town_hall(lat=48.85, lon=2.35)
     make_slot(other, paris(2026, 12, 1, 9, 0))
@@ -147,7 +150,13 @@ def test_matching_costs_the_same_queries_for_3_or_30_alerts(clichy, django_asser
         Alert.objects.all().delete()
         for _ in range(count):
             make_alert(seen_until=NOW - dt.timedelta(minutes=1))
-        # town halls, alert cells, slots, then the claim in a savepoint: select, update, insert
-        with django_assert_num_queries(8):
-            summary, queued = run([clichy, other])
-        assert summary.queued == count and len(queued) == count
+        batches: list[list[int]] = []
+        # The town halls, their newest slot, the alerts under their cells, those alerts, the candidate slots.
+        with django_assert_num_queries(5):
+            summary = alerts_match(town_hall_ids=[clichy.pk, other.pk], enqueue=batches.append)
+        assert summary.due == count and sorted(batches[0]) == sorted(
+            Alert.objects.values_list("pk", flat=True)
+        )
+        # The claim of a batch, in a savepoint: select, update, insert.
+        with django_assert_num_queries(5), django_capture_on_commit_callbacks():
+            assert len(alerts_notify(alert_ids=batches[0])) == count
