@@ -47,11 +47,11 @@ class AlertQuerySet(models.QuerySet["Alert"]):
 
 class Alert(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", _("à confirmer")
-        ACTIVE = "active", _("active")
-        PAUSED = "paused", _("en pause")
+        PENDING = "pending", _("alerte à confirmer")
+        ACTIVE = "active", _("alerte active")
+        PAUSED = "paused", _("alerte en pause")
         # Its last email is on its way; it is deleted once sent.
-        ENDING = "ending", _("terminée")
+        ENDING = "ending", _("alerte terminée")
 
     email = models.EmailField(_("adresse électronique"), max_length=254)
     # A keyed hash of the normalised address: the management links and the per-address rate limit name it
