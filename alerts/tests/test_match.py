@@ -151,8 +151,8 @@ def test_matching_costs_the_same_queries_for_3_or_30_alerts(
         for _ in range(count):
             make_alert(seen_until=NOW - dt.timedelta(minutes=1))
         batches: list[list[int]] = []
-        # The town halls, their newest slot, the alerts under their cells, those alerts, the candidate slots.
-        with django_assert_num_queries(5):
+        # The town halls, their newest slot, the alerts under their cells, the candidate slots.
+        with django_assert_num_queries(4):
             summary = alerts_match(town_hall_ids=[clichy.pk, other.pk], enqueue=batches.append)
         assert summary.due == count and sorted(batches[0]) == sorted(
             Alert.objects.values_list("pk", flat=True)
