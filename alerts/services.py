@@ -227,12 +227,14 @@ def _enqueue_after_commit(email_ids: list[int]) -> None:
 
 @dataclass(frozen=True)
 class MatchSummary:
+    """`candidates`: the alerts whose area holds a town hall that changed, with slots newer than their last
+    email; `matched`: of those, the ones with a new slot of their search; `due`: of those, the ones their
+    throttle lets through (handed to `enqueue`)."""
+
     town_halls: int
-    candidates: (
-        int  # alerts whose area holds a town hall that changed, with slots newer than their last email
-    )
-    matched: int  # of which with a new slot of their search
-    due: int  # of which not held back by their throttle: handed to `enqueue`
+    candidates: int
+    matched: int
+    due: int
 
 
 @dataclass(frozen=True)
