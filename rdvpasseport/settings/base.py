@@ -430,7 +430,7 @@ SCRAPER_HOST_CONCURRENCY = _env_int("SCRAPER_HOST_CONCURRENCY", 4, minimum=1)  #
 SCRAPER_POLITE_DELAY = _env_float("SCRAPER_POLITE_DELAY", 0.2)  # seconds between two requests to a host
 
 # Email (alerts). EMAIL_URL is django-environ's email URL: smtp+tls://user:password@host:587,
-# smtps://..., consolemail://, filemail:///path... Unset: files under var/mail with DEBUG=1 (`make run` shows
+# smtps://..., consolemail://... Unset: files under var/mail with DEBUG=1 (`make run` shows
 # where), the SMTP server on localhost:25 otherwise.
 if env.str("EMAIL_URL", default=""):
     _email = env.email_url("EMAIL_URL")
