@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 # What a bare machine needs on disk: the SQLite file's folder, the filesystem broker's, the static files'.
 dirs:
-	@mkdir -p var/broker/queue var/broker/processed staticfiles
+	@mkdir -p var/broker/queue var/broker/processed var/mail staticfiles
 
 run: install dirs
 	DEBUG=$${DEBUG:-1} $(DEV_MANAGE) migrate --noinput
@@ -35,6 +35,7 @@ run: install dirs
 	@echo "  rdvpasseport: http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(WEB_PORT)/admin/ — create an account with:"
 	@echo "    DEBUG=1 $(BIN)/python manage.py createsuperuser"
+	@echo "  Emails (alerts) are written as files under $(CURDIR)/var/mail/ unless EMAIL_URL is set."
 	@echo "  Ctrl-C stops the web server, the worker and beat."
 	@echo
 	@# DEMO=0 (environment or .env): honcho starts no demo booking server.
@@ -86,11 +87,12 @@ bench-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
-# The ingestion, then the search at France scale (bench/search.py), then a soak of the web server: SOAK_SECONDS
-# (default 600) of 20 clients, zero 5xx and flat memory expected.
+# The ingestion, the search at France scale (bench/search.py), alert matching (bench/alerts.py), then a soak of
+# the web server: SOAK_SECONDS (default 600) of 20 clients, zero 5xx and flat memory expected.
 bench: install services-check bench-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/ingest.py
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/search.py --scale
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/alerts.py
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/soak.py
 
 # Refresh the vendored front-end libraries from the npm registry (the result is committed under static/vendor).

@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from alerts.models import Alert, AlertEmail, EmailTally
 from ops.health import beat_heartbeat
 from rdvpasseport.ratelimit import client_ip
 from scrapers.models import ScrapeRun, Source, SourceHealth
@@ -66,6 +67,7 @@ class DatabaseCollector:
         yield from self._slots(now)
         yield from self._town_halls(now)
         yield from self._beat(now)
+        yield from self._alerts()
 
     def _runs(self, now: dt.datetime) -> Iterator[Metric]:
         family = GaugeMetricFamily(
@@ -153,6 +155,32 @@ class DatabaseCollector:
                 "Seconds since a worker last ran the heartbeat task that beat sends every minute.",
                 value=(now - heartbeat).total_seconds(),
             )
+
+    def _alerts(self) -> Iterator[Metric]:
+        # Counts only: no address, no search.
+        states = GaugeMetricFamily("rdvpasseport_alerts", "Email alerts by state.", labels=["state"])
+        counts = dict(
+            Alert.objects.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+        )
+        for state in Alert.State.values:
+            states.add_metric([state], counts.get(state, 0))
+        yield states
+        emails = CounterMetricFamily(
+            "rdvpasseport_alert_emails",
+            "Alert emails sent or failed (after their retries), by kind, since the service started counting.",
+            labels=["kind", "status"],
+        )
+        totals = {
+            (kind, status): total
+            for kind, status, total in EmailTally.objects.order_by()
+            .values_list("kind", "status")
+            .annotate(total=Sum("count"))
+            .values_list("kind", "status", "total")
+        }
+        for kind in AlertEmail.Kind.values:
+            for status in (AlertEmail.Status.SENT, AlertEmail.Status.FAILED):
+                emails.add_metric([kind, status], totals.get((kind, status), 0))
+        yield emails
 
 
 class _Collectors:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from alerts.tasks import alerts_expire as alerts_expire_task
 from ops.tasks import heartbeat as heartbeat_task
 from scrapers.tasks import slots_purge as slots_purge_task
 from scrapers.tasks import sources_dispatch as sources_dispatch_task
@@ -21,6 +22,7 @@ DISPATCH_SCHEDULE_NAME = "Dispatch due sources every minute"
 PURGE_SCHEDULE_NAME = "Purge past slots and old scrape runs daily"
 HEARTBEAT_SCHEDULE_NAME = "Record the beat heartbeat every minute"
 STATS_SCHEDULE_NAME = "Record the waiting-time statistics daily"
+ALERTS_EXPIRE_SCHEDULE_NAME = "End expired alerts every 15 minutes"
 
 # Task names that earlier versions scheduled: rows still naming them would send tasks no worker knows.
 # "scrapers.ops_heartbeat" was the heartbeat, scheduled by CELERY_BEAT_SCHEDULE as "ops-heartbeat".
@@ -40,6 +42,9 @@ def schedules_setup() -> SchedulesSummary:
     """
     with transaction.atomic():
         every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+        every_15_minutes, _ = IntervalSchedule.objects.get_or_create(
+            every=15, period=IntervalSchedule.MINUTES
+        )
         nightly, _ = CrontabSchedule.objects.get_or_create(
             minute="30",
             hour="3",
@@ -87,6 +92,11 @@ def schedules_setup() -> SchedulesSummary:
                 {"crontab": morning, "interval": None},
                 "Records each followed town hall's waiting time and the department figures of /statistiques "
                 "(created by manage.py setup_schedules).",
+                ALERTS_EXPIRE_SCHEDULE_NAME,
+                alerts_expire_task.name,
+                {"interval": every_15_minutes, "crontab": None},
+                "Deletes alerts unconfirmed after 48 hours and ends the alerts past their date, 30 days or "
+                "10 emails with a last email (created by manage.py setup_schedules).",
             ),
         ):
             periodic, created = PeriodicTask.objects.update_or_create(

@@ -20,5 +20,6 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("stats.urls")),
     path("", include("opendata.urls")),
+    path("", include("alerts.urls")),
     path("", include("slots.urls")),
 ]

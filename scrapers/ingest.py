@@ -23,6 +23,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from alerts.tasks import alerts_match_enqueue
 from communes.geo import parse_point
 from communes.matching import commune_for
 from communes.models import Commune
@@ -148,6 +149,10 @@ def source_ingest(
             run.error = error_excerpt("\n".join(errors), token=source.token)
             run.finished_at = timezone.now()
             run.save()
+            if counts.new:
+                # After commit, so the worker sees the new slots; a broker outage never fails the run.
+                town_hall_ids = sorted(covered)
+                transaction.on_commit(lambda: alerts_match_enqueue(town_hall_ids=town_hall_ids), robust=True)
     except _Suspicious as exc:
         # Everything this run wrote is rolled back: the last good data stays.
         run.status = ScrapeRun.Status.SUSPICIOUS

@@ -70,8 +70,16 @@ def test_setup_schedules_replaces_the_heartbeat_row_of_earlier_versions():
     assert "Removed" not in again
     assert not PeriodicTask.objects.filter(task="scrapers.ops_heartbeat").exists()
     assert sorted(PeriodicTask.objects.values_list("task", flat=True)) == [
+        "alerts.tasks.alerts_expire",
         "ops.heartbeat",
         "scrapers.tasks.slots_purge",
         "scrapers.tasks.sources_dispatch",
         "stats.tasks.stats_snapshot",
     ]
+
+
+def test_setup_schedules_ends_expired_alerts_every_15_minutes(db):
+    run("setup_schedules")
+
+    expire = PeriodicTask.objects.get(task="alerts.tasks.alerts_expire")
+    assert (expire.interval.every, expire.interval.period, expire.enabled) == (15, "minutes", True)

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "demo",
     "stats",
     "opendata",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -385,6 +386,10 @@ RATELIMIT_SEARCH = _env_rate("RATELIMIT_SEARCH", "30/m")
 RATELIMIT_AUTOCOMPLETE = _env_rate("RATELIMIT_AUTOCOMPLETE", "120/m")
 RATELIMIT_API = _env_rate("RATELIMIT_API", "60/m")
 # (bucket, path prefixes, rate): the first rule whose prefix starts the path applies.
+# Alert sign-ups (POST /alertes and the request for a management link): per client address, and per email
+# address (counted under a keyed hash of it, never the address itself).
+RATELIMIT_ALERTS = _env_rate("RATELIMIT_ALERTS", "10/h")
+RATELIMIT_ALERTS_EMAIL = _env_rate("RATELIMIT_ALERTS_EMAIL", "3/h")
 RATELIMITS = [
     ("search", ("/recherche",), RATELIMIT_SEARCH),
     ("autocomplete", ("/autocomplete",), RATELIMIT_AUTOCOMPLETE),
@@ -449,3 +454,32 @@ CORS_ALLOW_CREDENTIALS = False
 # seconds (so that slots already past leave the files even if every collection stops), when not larger.
 OPENDATA_CACHE_SECONDS = _env_int("OPENDATA_CACHE_SECONDS", 3600, minimum=0)
 OPENDATA_CACHE_MAX_BYTES = _env_int("OPENDATA_CACHE_MAX_BYTES", 20_000_000, minimum=0)
+# Email (alerts). EMAIL_URL is django-environ's email URL: smtp+tls://user:password@host:587,
+# smtps://..., consolemail://... Unset: files under var/mail with DEBUG=1 (`make run` shows
+# where), the SMTP server on localhost:25 otherwise.
+if env.str("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+elif DEBUG:
+    _email = {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(VAR_DIR / "mail"),
+    }
+else:
+    _email = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 15, minimum=1)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="") or "rdvpasseport <alertes@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Alerts: at most one email per alert every ALERT_MIN_INTERVAL_MINUTES (0: no wait) and ALERT_DAILY_CAP a
+# day; an alert ends after ALERT_MAX_EMAILS emails or ALERT_MAX_DAYS days, or at its own date.
+ALERT_MIN_INTERVAL_MINUTES = _env_int("ALERT_MIN_INTERVAL_MINUTES", 60)
+ALERT_DAILY_CAP = _env_int("ALERT_DAILY_CAP", 6, minimum=1)
+ALERT_MAX_EMAILS = _env_int("ALERT_MAX_EMAILS", 10, minimum=1)
+ALERT_MAX_DAYS = _env_int("ALERT_MAX_DAYS", 30, minimum=1)

@@ -623,7 +623,7 @@ def test_nothing_found_offers_the_next_radius_that_finds_slots(client, clichy, d
     assert widenings == [
         ("/recherche?q=92110&amp;rayon=30", "Élargir à 30 km", ": 1 mairie avec un créneau libre"),
     ]
-    assert "Les alertes (être prévenu quand un créneau se libère) n’existent pas encore" in html
+    assert "Prévenez-moi dès qu’un créneau se libère" in html
     assert "certaines donnent rendez-vous par téléphone" in html
     assert 'id="results-map-panel"' not in html  # the suggestions and the phone numbers come first
 
@@ -677,8 +677,9 @@ def test_nothing_found_anywhere_says_so_and_offers_no_dead_end(client, clichy):
         "Mairie d&#x27;Asnières-sur-Seine",
         "Mairie de Levallois-Perret",
     ]
-    assert "Les alertes" in html
-    assert "alerte" not in re.sub(r"<p class=\"muted\">Les alertes.*?</p>", "", html)
+    # The next step but one: an alert on this very search.
+    assert "Prévenez-moi dès qu’un créneau se libère" in html
+    assert 'action="/alertes"' in html
 
 
 # Search page: ambiguous and unknown places
