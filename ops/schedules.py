@@ -92,6 +92,8 @@ def schedules_setup() -> SchedulesSummary:
                 {"crontab": morning, "interval": None},
                 "Records each followed town hall's waiting time and the department figures of /statistiques "
                 "(created by manage.py setup_schedules).",
+            ),
+            (
                 ALERTS_EXPIRE_SCHEDULE_NAME,
                 alerts_expire_task.name,
                 {"interval": every_15_minutes, "crontab": None},
