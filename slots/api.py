@@ -29,7 +29,14 @@ from communes.geocoding import (
 from communes.models import Commune
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm, first_error
 from slots.search import SearchResult, town_halls_search
-from slots.search_cache import results_valid_until, search_cached
+from slots.search_cache import (
+    Area,
+    results_valid_until,
+    search_cache_get,
+    search_cache_key,
+    search_cache_put,
+    search_generations,
+)
 
 MAX_SUGGESTIONS = 20
 
@@ -56,12 +63,16 @@ def communes(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def search(request: HttpRequest) -> JsonResponse:
+def search(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    # The answer is kept with a marker for each data age, written at every answer (see _result_json).
+    key = search_cache_key(kind="api", parameters=(request.GET.urlencode(),), now=now)
+    if (kept := search_cache_get(key, now=now)) is not None:
+        return HttpResponse(_ages_written(kept, now=now), content_type="application/json")
     form = ApiSearchForm(request.GET)
     if not form.is_valid():
         return _bad_request(first_error(form))
     params = form.cleaned_data
-    now = timezone.now()
 
     body: dict[str, Any] = {}
     if params["lat"] is not None:
@@ -89,31 +100,24 @@ def search(request: HttpRequest) -> JsonResponse:
             prefetch_related_objects(geocoded.others, "postal_codes")
             body["other_communes"] = [_commune_json(commune) for commune in geocoded.others]
 
-    def answer() -> tuple[str, dt.datetime]:
-        results = town_halls_search(
-            lat=lat,
-            lon=lon,
-            radius_km=params["radius_km"],
-            reason=params["reason"],
-            people=params["documents_number"],
-            start_date=params["start_date"],
-            end_date=params["end_date"],
-            sort=params["sort"],
-            now=now,
-        )
-        answered = {**body, "results": [_result_json(result) for result in results]}
-        return json.dumps(answered, cls=DjangoJSONEncoder), results_valid_until(results, now=now)
-
-    # The answer is kept with a marker for each data age, written at every answer (see _result_json).
-    content = search_cached(
-        kind="api",
-        parameters=(request.GET.urlencode(),),
+    area = Area(lat=lat, lon=lon, radius_km=params["radius_km"])
+    generations = search_generations(key, area)
+    results = town_halls_search(
         lat=lat,
         lon=lon,
         radius_km=params["radius_km"],
+        reason=params["reason"],
+        people=params["documents_number"],
+        start_date=params["start_date"],
+        end_date=params["end_date"],
+        sort=params["sort"],
         now=now,
-        compute=answer,
     )
+    content = json.dumps(
+        {**body, "results": [_result_json(result) for result in results]}, cls=DjangoJSONEncoder
+    )
+    valid_until = results_valid_until(results, now=now)
+    search_cache_put(key, area=area, generations=generations, value=content, valid_until=valid_until, now=now)
     return HttpResponse(_ages_written(content, now=now), content_type="application/json")
 
 

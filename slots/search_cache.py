@@ -1,12 +1,13 @@
 """Search answers kept in the cache until the data they were computed from changes.
 
 Many citizens search from the same place (the postcode or commune they typed, hence its town-hall point), so the
-same search comes back again and again between two collections of its area. An answer is kept under a key made
-of the search's parameters (the origin rounded to about 10 m, the Paris date of today) and of the generation
-numbers of the areas its bounding box touches: France is cut into cells of CELL_DEGREES; a successful ingestion
-increments, once committed, the generation of each cell holding a town hall it collected, and any other change
-to town halls or sources (the admin, merges, imports) the global generation. An answer is kept with the
-generations it was computed under, and served only while they are still the current ones.
+same search comes back again and again between two collections of its area. An answer (a results page, an API
+body) is kept under a key made of the request (its query string, language, Paris date of today), with the area
+it read and the generation numbers of that area: France is cut into cells of CELL_DEGREES; a successful
+ingestion increments, once committed, the generation of each cell holding a town hall it collected, and any
+other change to town halls or sources (the admin, merges, imports, a source's first run) the global generation.
+A kept answer is served only while its area's generations are still the ones it was computed under: a hit costs
+two reads of the cache and nothing else, neither the form nor the geocoding nor the database.
 
 An answer is never served past the moment it could be wrong without any write: the start of its earliest slot
 (which would then be in the past) or a town hall's `stale_at` (its "données anciennes" flag), nor past
@@ -23,8 +24,9 @@ import datetime as dt
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,8 +43,6 @@ CELL_DEGREES = 0.5
 GLOBAL_GENERATION = "search:generation"
 _PREFIX = "search:v1:"
 
-T = TypeVar("T")
-
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
     return math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES)
@@ -58,46 +58,78 @@ def _cells_around(*, lat: float, lon: float, radius_km: float) -> list[tuple[int
     return [(i, j) for i in range(low[0], high[0] + 1) for j in range(low[1], high[1] + 1)]
 
 
-def search_cached(
-    *,
-    kind: str,
-    parameters: tuple,
-    lat: float,
-    lon: float,
-    radius_km: float,
-    now: dt.datetime,
-    compute: Callable[[], tuple[T, dt.datetime]],
-) -> T:
-    """What `compute` answers, from the cache while the data within `radius_km` of (lat, lon) is unchanged.
+@dataclass(frozen=True)
+class Area:
+    """Where an answer's data comes from: the town halls within `radius_km` of (lat, lon)."""
 
-    `compute` returns its answer and the moment it could become wrong without any write (its earliest slot's
-    start, a stale_at to come). `parameters` holds everything else the answer depends on. One round trip to
-    the cache reads the kept answer, the generations it was computed under, and the current ones.
+    lat: float
+    lon: float
+    radius_km: float
+
+    def generation_keys(self) -> list[str]:
+        cells = _cells_around(lat=self.lat, lon=self.lon, radius_km=self.radius_km)
+        return [GLOBAL_GENERATION, *(_cell_key(cell) for cell in cells)]
+
+
+def search_cache_key(*, kind: str, parameters: tuple, now: dt.datetime) -> str | None:
+    """The key of an answer to a request (`parameters`: all it depends on), or None with the cache off."""
+    if settings.SEARCH_CACHE_SECONDS <= 0:
+        return None
+    described = repr((kind, parameters, timezone.localdate(now)))
+    return _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
+
+
+def search_cache_get(key: str | None, *, now: dt.datetime) -> Any:
+    """The answer kept under `key`, if its area's generations are still those it was computed under and its
+    time has not come; else None. Two round trips to the cache, none to the database."""
+    if key is None:
+        return None
+    entry = cache.get(key)
+    if entry is None:
+        return None
+    area, generations, until, value = entry
+    if now >= until:
+        return None
+    keys = area.generation_keys()
+    found = cache.get_many(keys)
+    if tuple(found.get(name, 0) for name in keys) != generations:
+        return None
+    return value
+
+
+def search_generations(key: str | None, area: Area) -> tuple[int, ...] | None:
+    """The current generations of `area`, to read before computing an answer to keep (None: do not keep it).
+
+    Read before the database: an ingestion committed after this read bumps past it, so that an answer is never
+    kept under generations newer than the data it saw.
     """
-    seconds = settings.SEARCH_CACHE_SECONDS
-    if seconds <= 0:
-        return compute()[0]
-    described = repr((kind, round(lat, 4), round(lon, 4), parameters, timezone.localdate(now)))
-    key = _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
-    cells = _cells_around(lat=lat, lon=lon, radius_km=radius_km)
-    generation_keys = [GLOBAL_GENERATION, *(_cell_key(cell) for cell in cells)]
-    # Read before the database: an ingestion committed after this read bumps past it, so that what is
-    # computed below is never stored under generations newer than the data it saw.
-    found = cache.get_many([key, *generation_keys])
+    if key is None:
+        return None
+    keys = area.generation_keys()
+    found = cache.get_many(keys)
     if GLOBAL_GENERATION not in found:
         # Never set, or the cache is unavailable (an empty answer, and then adding fails too).
         if not cache.add(GLOBAL_GENERATION, 1, timeout=None):
-            return compute()[0]
+            return None
         found[GLOBAL_GENERATION] = 1
-    generations = tuple(int(found.get(name, 0)) for name in generation_keys)
-    entry = found.get(key)
-    if entry is not None and entry[0] == generations and now < entry[1]:
-        return entry[2]
-    value, valid_until = compute()
-    until = min(valid_until, now + dt.timedelta(seconds=seconds))
+    return tuple(found.get(name, 0) for name in keys)
+
+
+def search_cache_put(
+    key: str | None,
+    *,
+    area: Area,
+    generations: tuple[int, ...] | None,
+    value: Any,
+    valid_until: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Keep `value` until `valid_until` (when it could turn wrong without any write) or SEARCH_CACHE_SECONDS."""
+    if key is None or generations is None:
+        return
+    until = min(valid_until, now + dt.timedelta(seconds=settings.SEARCH_CACHE_SECONDS))
     if until > now:
-        cache.set(key, (generations, until, value), timeout=math.ceil((until - now).total_seconds()))
-    return value
+        cache.set(key, (area, generations, until, value), timeout=math.ceil((until - now).total_seconds()))
 
 
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -43,7 +43,15 @@ from slots.search import (
     slot_availability,
     town_halls_search,
 )
-from slots.search_cache import availability_valid_until, results_valid_until, search_cached
+from slots.search_cache import (
+    Area,
+    availability_valid_until,
+    results_valid_until,
+    search_cache_get,
+    search_cache_key,
+    search_cache_put,
+    search_generations,
+)
 
 # Days shown in each result's strip of slot counts, from today.
 STRIP_DAYS = 7
@@ -100,8 +108,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
     """The ranked town halls around a place or a position; only the results fragment for htmx."""
-    form = SearchForm.from_query(request.GET)
     now = timezone.now()
+    template = "slots/search.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#fragment"
+    # With the demo on, pages are not kept: its banner comes and goes with the demo source's slots.
+    key = None
+    if not settings.DEMO:
+        key = search_cache_key(
+            kind="page", parameters=(template, request.get_full_path(), get_language()), now=now
+        )
+    if (kept := search_cache_get(key, now=now)) is not None:
+        return HttpResponse(ages_written(kept, now=now))
+    form = SearchForm.from_query(request.GET)
     context: dict[str, Any] = {"form": form, "now": now, "strip_days": STRIP_DAYS}
     status = 200
     if not form.is_valid():
@@ -111,15 +130,12 @@ def search(request: HttpRequest) -> HttpResponse:
         context["error"] = _(
             "Saisissez un code postal ou le nom d’une commune, ou bien utilisez « Autour de moi »."
         )
-    template = "slots/search.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#fragment"
     if status == 200 and "error" not in context:
         located = _locate(form)
         if isinstance(located, dict):  # a geocoding error, or communes to choose from
             context.update(located)
         else:
-            return _results_page(request, template, context, form, *located, now=now)
+            return _results_page(request, template, context, form, *located, key=key, now=now)
     return render(request, template, context, status=status)
 
 
@@ -131,33 +147,21 @@ def _results_page(
     origin: Origin,
     others: list[Commune],
     *,
+    key: str | None,
     now: dt.datetime,
 ) -> HttpResponse:
     """The results page, rendered once for everybody asking the same search until its area's data changes.
 
     The page is kept with a marker where each town hall's data age goes: the ages are written at each answer,
     so that a kept page states how old its data is now (slots/search_cache.py says when a page is dropped).
-    With the demo on, pages are not kept: its banner comes and goes with the demo source's slots.
     """
-
-    def render_page() -> tuple[str, dt.datetime]:
-        results_context = _search_context(request.GET, form, origin, others, now=now)
-        valid_until = results_context.pop("valid_until")
-        return render_to_string(template, {**context, **results_context}, request), valid_until
-
-    if settings.DEMO:
-        body = render_page()[0]
-    else:
-        body = search_cached(
-            kind="page",
-            parameters=(template, request.get_full_path(), get_language()),
-            lat=origin.lat,
-            lon=origin.lon,
-            # An empty search offers wider ones (up to the widest radius): their counts are on the page too.
-            radius_km=max(RADIUS_CHOICES),
-            now=now,
-            compute=render_page,
-        )
+    # An empty search offers wider ones (up to the widest radius): their counts are on the page too.
+    area = Area(lat=origin.lat, lon=origin.lon, radius_km=max(RADIUS_CHOICES))
+    generations = search_generations(key, area)
+    results_context = _search_context(request.GET, form, origin, others, now=now)
+    valid_until = results_context.pop("valid_until")
+    body = render_to_string(template, {**context, **results_context}, request)
+    search_cache_put(key, area=area, generations=generations, value=body, valid_until=valid_until, now=now)
     return HttpResponse(ages_written(body, now=now))
 
 
