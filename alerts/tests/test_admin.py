@@ -19,8 +19,10 @@ def test_the_list_masks_addresses_in_a_fixed_number_of_queries(admin_client, dja
     for n in range(5):
         make_alert(email=f"person{n}@example.org")
 
+    # Once, for the process-wide caches (content types) an earlier test may or may not have filled.
+    admin_client.get("/admin/alerts/alert/")
     # Session, user, counts, the page of alerts, the date hierarchy and filters: none per alert.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = admin_client.get("/admin/alerts/alert/")
 
     html = response.content.decode()
