@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,7 +29,10 @@ from communes.models import Commune
 from slots.forms import MAX_QUERY_LENGTH, ApiSearchForm, first_error
 from slots.search import SearchResult, town_halls_search
 from slots.search_cache import (
+    AGE_MARKER_JSON,
     Area,
+    age_marker,
+    marked_age,
     results_valid_until,
     search_cache_get,
     search_cache_key,
@@ -121,14 +123,9 @@ def search(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_ages_written(content, now=now), content_type="application/json")
 
 
-# A data age in a kept answer: the collection's time between NUL characters, which JSON writes as \u0000 and
-# no data can hold (PostgreSQL refuses NUL). Replaced by the age in seconds, a number, at every answer.
-_AGE_MARKER = re.compile(r'"\\u0000age:(\d+)\\u0000"')
-
-
 def _ages_written(content: str, *, now: dt.datetime) -> str:
-    timestamp = now.timestamp()
-    return _AGE_MARKER.sub(lambda match: str(max(int(timestamp - int(match.group(1))), 0)), content)
+    """The answer with each data age marker replaced by the age in seconds, a number, as of `now`."""
+    return AGE_MARKER_JSON.sub(lambda match: str(int(marked_age(match, now=now).total_seconds())), content)
 
 
 def _geocode(params: dict[str, Any]) -> GeocodeResult:
@@ -197,10 +194,6 @@ def _result_json(result: SearchResult) -> dict[str, Any]:
         "distance_km": round(result.distance_km, 2),
         "next_slot": next_slot,
         "slots_count": result.slots_count,
-        "data_age_seconds": (
-            f"\x00age:{int(town_hall.checked_at.timestamp())}\x00"
-            if town_hall.checked_at is not None
-            else None
-        ),
+        "data_age_seconds": age_marker(town_hall.checked_at),  # the age as of each answer: _ages_written
         "stale": result.stale,
     }

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -149,6 +150,23 @@ def results_valid_until(results: list[SearchResult], *, now: dt.datetime) -> dt.
 def availability_valid_until(availability: Availability) -> dt.datetime:
     """When counts of wider searches could turn wrong without any write: a first slot starting."""
     return min((first for _, first in availability.first_slots), default=NEVER)
+
+
+# A data age in a kept answer: the collection's time between NUL characters, which no data can hold (PostgreSQL
+# refuses them, the ingestion drops them); JSON writes them \u0000. Each answer replaces the markers by the age
+# as of its own time ("vérifié il y a …" on pages, a number of seconds in the API).
+AGE_MARKER = re.compile("\x00age:(\\d+)\x00")
+AGE_MARKER_JSON = re.compile(r'"\\u0000age:(\d+)\\u0000"')
+
+
+def age_marker(checked_at: dt.datetime | None) -> str | None:
+    """The marker standing for the age of data collected at `checked_at` (None when never collected)."""
+    return None if checked_at is None else f"\x00age:{int(checked_at.timestamp())}\x00"
+
+
+def marked_age(match: re.Match[str], *, now: dt.datetime) -> dt.timedelta:
+    """The age a marker found by AGE_MARKER or AGE_MARKER_JSON stands for, as of `now`."""
+    return max(now - dt.datetime.fromtimestamp(int(match.group(1)), tz=dt.UTC), dt.timedelta(0))
 
 
 def search_cache_bump(*, points: Iterable[tuple[float | None, float | None]]) -> None:

@@ -44,8 +44,11 @@ from slots.search import (
     town_halls_search,
 )
 from slots.search_cache import (
+    AGE_MARKER,
     Area,
+    age_marker,
     availability_valid_until,
+    marked_age,
     results_valid_until,
     search_cache_get,
     search_cache_key,
@@ -259,30 +262,16 @@ def _rows(results: list[SearchResult]) -> list[ResultRow]:
     return [
         ResultRow(
             result=result,
-            checked=_age_marker(result.town_hall.checked_at),
+            checked=age_marker(result.town_hall.checked_at) or "",
             tel=tel_href(result.town_hall.contact_phone),
         )
         for result in results
     ]
 
 
-# Where a town hall's data age goes in a rendered page: NUL bytes, which no data can hold (PostgreSQL refuses
-# them, the ingestion drops them), around the collection's time. `ages_written` puts the words in.
-_AGE_MARKER = re.compile("\x00age:(\\d+)\x00")
-
-
-def _age_marker(checked_at: dt.datetime | None) -> str:
-    return "" if checked_at is None else f"\x00age:{int(checked_at.timestamp())}\x00"
-
-
 def ages_written(body: str, *, now: dt.datetime) -> str:
     """The page with each data age marker replaced by "vérifié il y a …" as of `now`."""
-
-    def words(match: re.Match[str]) -> str:
-        checked_at = dt.datetime.fromtimestamp(int(match.group(1)), tz=dt.UTC)
-        return escape(checked_text(max(now - checked_at, dt.timedelta(0))))
-
-    return _AGE_MARKER.sub(words, body)
+    return AGE_MARKER.sub(lambda match: escape(checked_text(marked_age(match, now=now))), body)
 
 
 def _results_shown(query: QueryDict) -> int:
