@@ -70,6 +70,34 @@ def environment_configure(*, database_url: str, redis_url: str) -> None:
     sys.path.insert(0, str(ROOT))
 
 
+def town_halls_on_communes(source: Any, communes: list) -> None:
+    """A meeting point of `source` at each commune's town hall (communes with their postal codes prefetched)."""
+    from django.utils import timezone
+
+    from scrapers.connectors.base import MeetingPointData
+    from scrapers.ingest import meeting_points_upsert
+
+    meeting_points_upsert(
+        source=source,
+        meeting_points=[
+            MeetingPointData(
+                external_id=commune.insee,
+                name=f"Mairie de {commune.name}",
+                address=commune.town_hall_address,
+                postcode=min((p.code for p in commune.postal_codes.all()), default=""),
+                city=commune.name,
+                insee=commune.insee,
+                lat=commune.lat,
+                lon=commune.lon,
+                phone=commune.phone,
+                website=commune.website,
+            )
+            for commune in communes
+        ],
+        now=timezone.now(),
+    )
+
+
 def ingest_once(source: Any, slots: list, meeting_point_ids: list[str]) -> tuple[float, Any]:
     """One successful run of scrapers.ingest.source_ingest over `slots`; its seconds and its ScrapeRun."""
     from scrapers.connectors.base import FetchResult

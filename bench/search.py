@@ -49,6 +49,7 @@ from common import (
     environment_configure,
     ingest_once,
     rss_bytes,
+    town_halls_on_communes,
 )
 from soak import free_port, server_start, server_stop, server_wait_ready
 
@@ -108,11 +109,8 @@ def communes_import() -> None:
 
 def town_halls_create(*, count: int, seed: int) -> list[list[str]]:
     """`count` town halls on real town-hall points, split over SOURCES sources; their meeting point ids."""
-    from django.utils import timezone
 
     from communes.models import Commune
-    from scrapers.connectors.base import MeetingPointData
-    from scrapers.ingest import meeting_points_upsert
     from scrapers.models import Source
 
     rng = random.Random(seed)
@@ -128,25 +126,7 @@ def town_halls_create(*, count: int, seed: int) -> list[list[str]]:
         source = Source.objects.create(
             name=f"bench-search-{index}", kind="ants", base_url=f"https://editeur{index}.example/api"
         )
-        meeting_points_upsert(
-            source=source,
-            meeting_points=[
-                MeetingPointData(
-                    external_id=commune.insee,
-                    name=f"Mairie de {commune.name}",
-                    address=commune.town_hall_address,
-                    postcode=min((p.code for p in commune.postal_codes.all()), default=""),
-                    city=commune.name,
-                    insee=commune.insee,
-                    lat=commune.lat,
-                    lon=commune.lon,
-                    phone=commune.phone,
-                    website=commune.website,
-                )
-                for commune in part
-            ],
-            now=timezone.now(),
-        )
+        town_halls_on_communes(source, part)
         groups.append([commune.insee for commune in part])
     return groups
 

@@ -45,6 +45,7 @@ from common import (
     environment_configure,
     ingest_once,
     rss_bytes,
+    town_halls_on_communes,
 )
 
 SOAK_DATABASE = "rdvpasseport_soak"
@@ -81,8 +82,7 @@ def dataset_create(*, town_hall_count: int, seed: int) -> None:
 
     from communes.france import PARIS
     from communes.models import Commune
-    from scrapers.connectors.base import MeetingPointData, SlotData
-    from scrapers.ingest import meeting_points_upsert
+    from scrapers.connectors.base import SlotData
     from scrapers.models import Source
     from slots.reasons import REASONS
 
@@ -94,25 +94,7 @@ def dataset_create(*, town_hall_count: int, seed: int) -> None:
         .order_by("-population")[:town_hall_count]
     )
     source = Source.objects.create(name="soak", kind="ants", base_url="https://editeur.example/api")
-    meeting_points_upsert(
-        source=source,
-        meeting_points=[
-            MeetingPointData(
-                external_id=commune.insee,
-                name=f"Mairie de {commune.name}",
-                address=commune.town_hall_address,
-                postcode=min((p.code for p in commune.postal_codes.all()), default=""),
-                city=commune.name,
-                insee=commune.insee,
-                lat=commune.lat,
-                lon=commune.lon,
-                phone=commune.phone,
-                website=commune.website,
-            )
-            for commune in communes
-        ],
-        now=timezone.now(),
-    )
+    town_halls_on_communes(source, communes)
     # Slots on weekdays of the next eight weeks, every quarter of an hour from 9:00 to 17:00.
     today = timezone.localdate()
     days = [d for d in (today + dt.timedelta(days=n) for n in range(1, 57)) if d.weekday() < 5]
