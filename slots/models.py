@@ -283,11 +283,6 @@ class Slot(models.Model):
         return f"{self.town_hall} {self.starts_at:%Y-%m-%d %H:%M} {self.reason}"
 
 
-class SlotDayQuerySet(models.QuerySet["SlotDay"]):
-    def for_people(self, people: int) -> SlotDayQuerySet:
-        return self.filter(capacity__gte=people)
-
-
 class SlotDay(models.Model):
     """How many distinct slot starts a town hall offers for one reason on one Paris day, by party size.
 
@@ -316,8 +311,6 @@ class SlotDay(models.Model):
     count = models.PositiveIntegerField(_("créneaux"))
     first_at = models.DateTimeField(_("premier créneau"))
     first_url = models.CharField(_("lien du premier créneau"), max_length=1000, blank=True)
-
-    objects = SlotDayQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("résumé de créneaux par jour")
