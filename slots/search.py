@@ -123,10 +123,10 @@ class _Window:
             people=people if people > 1 else 0,
         )
 
-    def _today(self, *, reason: Reason, town_hall: str) -> tuple[str, list[object]]:
-        """Conditions on the slots (s) of the rest of today of the town hall whose id is `town_hall`."""
+    def _today(self, *, reason: Reason, town_halls: str) -> tuple[str, list[object]]:
+        """Conditions on the slots (s) of the rest of today of the town halls `s.town_hall_id {town_halls}`."""
         where = (
-            f"s.town_hall_id = {town_hall} AND s.reason = %s AND s.starts_at > %s AND s.starts_at < %s"
+            f"s.town_hall_id {town_halls} AND s.reason = %s AND s.starts_at > %s AND s.starts_at < %s"
             " AND (%s = 0 OR s.people_max IS NULL OR s.people_max >= %s)"
         )
         ops = connection.ops
@@ -136,9 +136,9 @@ class _Window:
         ]
         return where, [str(reason), *bounds, self.people, self.people]
 
-    def _later(self, *, reason: Reason, town_hall: str) -> tuple[str, list[object]]:
-        """Conditions on the per-day summary (d) of whole days from tomorrow on."""
-        where = f"d.town_hall_id = {town_hall} AND d.reason = %s AND d.day >= %s AND d.day <= %s AND d.capacity >= %s"
+    def _later(self, *, reason: Reason, town_halls: str) -> tuple[str, list[object]]:
+        """Conditions on the per-day summary (d) of whole days from tomorrow on, same town halls."""
+        where = f"d.town_hall_id {town_halls} AND d.reason = %s AND d.day >= %s AND d.day <= %s AND d.capacity >= %s"
         ops = connection.ops
         days = [ops.adapt_datefield_value(self.first_day), ops.adapt_datefield_value(self.last_day)]
         return where, [str(reason), *days, self.people]
@@ -149,9 +149,9 @@ class _Window:
         Each subquery goes through an index led by (town hall, reason) of the slot table or of the summary:
         the rows read per town hall follow the days of the window, never the number of slots.
         """
-        town_hall = f"{_quoted(TownHall._meta.db_table)}.{_quoted('id')}"
-        today, today_params = self._today(reason=reason, town_hall=town_hall)
-        later, later_params = self._later(reason=reason, town_hall=town_hall)
+        town_hall = f"= {_quoted(TownHall._meta.db_table)}.{_quoted('id')}"
+        today, today_params = self._today(reason=reason, town_halls=town_hall)
+        later, later_params = self._later(reason=reason, town_halls=town_hall)
         firsts = (
             "SELECT at, url FROM (SELECT s.starts_at AS at, s.booking_url AS url FROM slots_slot AS s"
             f" WHERE {today} ORDER BY s.starts_at LIMIT 1) AS first_today"
@@ -173,14 +173,14 @@ class _Window:
         self, *, reason: Reason, town_hall_ids: list[int], today: dt.date
     ) -> dict[tuple[int, dt.date], int]:
         """Matching slot starts per (town hall, Paris day) of the window, in one query."""
-        ids = ", ".join(["%s"] * len(town_hall_ids))
-        today_where, today_params = self._today(reason=reason, town_hall="s.town_hall_id")
-        later_where, later_params = self._later(reason=reason, town_hall="d.town_hall_id")
+        ids = "IN (" + ", ".join(["%s"] * len(town_hall_ids)) + ")"
+        today_where, today_params = self._today(reason=reason, town_halls=ids)
+        later_where, later_params = self._later(reason=reason, town_halls=ids)
         query = (
-            f"SELECT d.town_hall_id, d.day, sum(d.count) FROM slots_slotday AS d"
-            f" WHERE d.town_hall_id IN ({ids}) AND {later_where} GROUP BY d.town_hall_id, d.day"
-            f" UNION ALL SELECT s.town_hall_id, NULL, count(DISTINCT s.starts_at) FROM slots_slot AS s"
-            f" WHERE s.town_hall_id IN ({ids}) AND {today_where} GROUP BY s.town_hall_id"
+            f"SELECT d.town_hall_id, d.day, sum(d.count) FROM slots_slotday AS d WHERE {later_where}"
+            " GROUP BY d.town_hall_id, d.day"
+            " UNION ALL SELECT s.town_hall_id, NULL, count(DISTINCT s.starts_at) FROM slots_slot AS s"
+            f" WHERE {today_where} GROUP BY s.town_hall_id"
         )
         with connection.cursor() as cursor:
             cursor.execute(query, [*town_hall_ids, *later_params, *town_hall_ids, *today_params])

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import math
 import re
 from collections.abc import Iterable
@@ -37,8 +36,6 @@ from django.utils import timezone
 from communes.geo import bounding_box
 from slots.horizon import HORIZON_CACHE_KEY
 from slots.search import Availability, SearchResult
-
-logger = logging.getLogger(__name__)
 
 CELL_DEGREES = 0.5
 GLOBAL_GENERATION = "search:generation"
