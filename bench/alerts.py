@@ -184,7 +184,6 @@ def new_slots(town_hall_ids: list[int], *, now: dt.datetime, rng: random.Random)
                     starts_at=starts,
                     reason=reason,
                     first_seen=first_seen,
-                    last_seen=now,
                     people_max=rng.choice([None, 1, 3]),
                 )
             )

@@ -96,8 +96,8 @@ def _copy_slots(source_id: int, rows: list[tuple]) -> None:
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
-            "COPY slots_slot (source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen,"
-            " last_seen) FROM STDIN"
+            "COPY slots_slot (source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen)"
+            " FROM STDIN"
         ) as copy,
     ):
         for row in rows:
@@ -122,7 +122,7 @@ def snapshot_bench(args: argparse.Namespace) -> None:
                 for _ in range(args.slots_per_reason)
             }
             for start in starts:
-                rows.append((town_hall.pk, start, reason, rng.choice([None, 1, 4]), "", now, now))
+                rows.append((town_hall.pk, start, reason, rng.choice([None, 1, 4]), "", now))
     _copy_slots(source.pk, rows)
     from django.db import connection
 
@@ -167,7 +167,7 @@ def ingest_bench(args: argparse.Namespace) -> None:
             original if attempt % 2 == 0 else (lambda *, deleted, now: ("stats_lifetimes AS (SELECT 1)", []))
         )
         Slot.objects.filter(source=source).delete()
-        _copy_slots(source.pk, [(*row, now, now) for row in base])
+        _copy_slots(source.pk, [(*row, now) for row in base])
         kept = [row for row in base if rng.random() >= 0.10]  # 10 % vanish
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE slots_slot")

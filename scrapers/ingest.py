@@ -48,6 +48,8 @@ BATCH_SIZE = 1000
 # A slot further ahead than this is a source's bug (booking calendars open a few months ahead).
 SLOT_MAX_AHEAD = dt.timedelta(days=2 * 366)
 ANALYZE_FROM_ROWS = 10_000
+# PostgreSQL's work_mem during an ingestion: 200,000 slots are grouped and sorted without spilling to disk.
+WORK_MEM = "64MB"
 # A run inserting this share of the slot table's estimated rows (or more) refreshes its statistics.
 STATISTICS_STALE_SHARE = 0.2
 
@@ -274,7 +276,7 @@ def slots_replace(
 
     Rows are (town hall id, aware start, reason, people_max, booking_url), for these town halls only; rows
     starting at or before `now` are skipped; duplicates are merged (unknown capacity wins, else the
-    largest). Kept slots keep first_seen and get last_seen=now, the new booking URL and capacity.
+    largest). Kept slots keep first_seen and get the new booking URL and capacity.
     Must run inside a transaction.
     """
     if not town_hall_ids:
@@ -291,6 +293,9 @@ def _slots_replace_postgresql(
     url_max = Slot._meta.get_field("booking_url").max_length
     temp = "scrapers_ingest_slot"
     with connection.cursor() as cursor:
+        # For this transaction: a large run's sorts and groupings in memory, and no JIT compilation (its
+        # hundreds of milliseconds buy nothing for statements that take a few).
+        cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [WORK_MEM])
         # ON COMMIT DROP, and an explicit DROP below for callers inside a longer transaction (DDL is
         # transactional: an error in between rolls the CREATE back with the rest).
         cursor.execute(
@@ -305,58 +310,85 @@ def _slots_replace_postgresql(
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
-        if len(rows) >= ANALYZE_FROM_ROWS:
-            # Statistics help the planner with a large batch; a small one is not worth the round trip.
-            cursor.execute(f"ANALYZE {temp}")
-        # Merge duplicates and drop past slots in SQL (cheaper than hashing aware datetimes in Python).
+        # Whether this source had slots in these town halls: a first collection has nothing to delete.
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {slot_table} WHERE source_id = %s AND town_hall_id = ANY(%s))",
+            [source_id, sorted(town_hall_ids)],
+        )
+        (had_slots,) = cursor.fetchone()
+        # Duplicates merged and past slots dropped in SQL (cheaper than hashing aware datetimes in Python).
+        # A kept slot is written only when its capacity or link changed: most of a run's slots are the same
+        # as the last run's, and rewriting them cost a new row version (and index entries) each.
         # xmax = 0 on a row returned by INSERT ... ON CONFLICT means it was inserted, not updated.
         cursor.execute(
             f"""
-            WITH upserted AS (
-                INSERT INTO {slot_table} AS s
-                    (source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen, last_seen)
-                SELECT %s, town_hall_id, starts_at, reason,
-                       CASE WHEN bool_or(people_max IS NULL) THEN NULL ELSE max(people_max) END,
-                       coalesce(max(booking_url) FILTER (WHERE length(booking_url) <= %s), ''),
-                       %s, %s
+            WITH merged AS (
+                SELECT town_hall_id, starts_at, reason,
+                       CASE WHEN bool_or(people_max IS NULL) THEN NULL ELSE max(people_max) END AS people_max,
+                       coalesce(max(booking_url) FILTER (WHERE length(booking_url) <= %s), '') AS booking_url
                 FROM {temp}
                 WHERE starts_at > %s
                 GROUP BY town_hall_id, starts_at, reason
+            ),
+            upserted AS (
+                INSERT INTO {slot_table} AS s
+                    (source_id, town_hall_id, starts_at, reason, people_max, booking_url, first_seen)
+                SELECT %s, town_hall_id, starts_at, reason, people_max, booking_url, %s FROM merged
                 ORDER BY town_hall_id, starts_at, reason
                 ON CONFLICT (source_id, town_hall_id, starts_at, reason) DO UPDATE
-                    SET last_seen = EXCLUDED.last_seen,
-                        people_max = EXCLUDED.people_max,
-                        booking_url = EXCLUDED.booking_url
+                    SET people_max = EXCLUDED.people_max, booking_url = EXCLUDED.booking_url
+                    WHERE (s.people_max, s.booking_url) IS DISTINCT FROM (EXCLUDED.people_max, EXCLUDED.booking_url)
                 RETURNING (s.xmax = 0) AS inserted
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+            SELECT new, (SELECT count(*) FROM merged) - new
+            FROM (SELECT count(*) FILTER (WHERE inserted) AS new FROM upserted) AS written
             """,
-            [source_id, url_max, now, now, now],
+            [url_max, now, source_id, now],
         )
         new, kept = cursor.fetchone()
         if new >= ANALYZE_FROM_ROWS:
             _statistics_refresh(cursor, new_rows=new)
-        # The slots gone before their time also go to the statistics' lifetime histogram, in this statement.
-        lifetimes_sql, lifetimes_params = lifetimes_cte(deleted="deleted", now=now)
-        cursor.execute(
-            f"""
-            WITH deleted AS (
-                DELETE FROM {slot_table} AS s
-                WHERE s.source_id = %s AND s.town_hall_id = ANY(%s)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM {temp} AS t
-                      WHERE t.town_hall_id = s.town_hall_id AND t.starts_at = s.starts_at
-                        AND t.reason = s.reason AND t.starts_at > %s
-                  )
-                RETURNING s.starts_at, s.first_seen, s.town_hall_id
-            ), {lifetimes_sql}
-            SELECT count(*), count(*) FILTER (WHERE starts_at > %s) FROM deleted
-            """,
-            [source_id, sorted(town_hall_ids), now, *lifetimes_params, now],
-        )
-        removed, removed_upcoming = cursor.fetchone()
+        removed = removed_upcoming = 0
+        if had_slots:
+            removed, removed_upcoming = _slots_gone_delete(
+                cursor, source_id=source_id, town_hall_ids=town_hall_ids, temp=temp, now=now
+            )
         cursor.execute(f"DROP TABLE {temp}")
     return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming)
+
+
+def _slots_gone_delete(
+    cursor: CursorWrapper, *, source_id: int, town_hall_ids: set[int], temp: str, now: dt.datetime
+) -> tuple[int, int]:
+    """Delete the source's slots of these town halls missing from the answer in `temp` (past ones included);
+    how many, and how many of them had not started."""
+    slot_table = connection.ops.quote_name(Slot._meta.db_table)
+    # The slots gone before their time also go to the statistics' lifetime histogram, in this statement.
+    # The slots to delete are found by grouping the source's slots with the answer's rows: whatever the
+    # planner believes of the temporary table (no statistics) or of a new source, a grouping is linear,
+    # where the anti-join it chose (a nested loop) cost the product of both sides' rows.
+    lifetimes_sql, lifetimes_params = lifetimes_cte(deleted="deleted", now=now)
+    cursor.execute(
+        f"""
+        WITH deleted AS (
+            DELETE FROM {slot_table} AS s
+            WHERE s.id = ANY(ARRAY(
+                SELECT max(id) FROM (
+                    SELECT id, town_hall_id, starts_at, reason::text AS reason FROM {slot_table}
+                    WHERE source_id = %s AND town_hall_id = ANY(%s)
+                    UNION ALL
+                    SELECT NULL, town_hall_id, starts_at, reason FROM {temp} WHERE starts_at > %s
+                ) AS sides
+                GROUP BY town_hall_id, starts_at, reason
+                HAVING count(id) = count(*)
+            ))
+            RETURNING s.starts_at, s.first_seen, s.town_hall_id
+        ), {lifetimes_sql}
+        SELECT count(*), count(*) FILTER (WHERE starts_at > %s) FROM deleted
+        """,
+        [source_id, sorted(town_hall_ids), now, *lifetimes_params, now],
+    )
+    return cursor.fetchone()
 
 
 def _statistics_refresh(cursor: CursorWrapper, *, new_rows: int) -> None:
@@ -416,7 +448,6 @@ def _slots_replace_portable(
             people_max=people_max,
             booking_url=url,
             first_seen=now,
-            last_seen=now,
         )
         for (town_hall_id, starts_at, reason), (people_max, url) in merged.items()
     ]
@@ -425,7 +456,7 @@ def _slots_replace_portable(
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["source", "town_hall", "starts_at", "reason"],
-        update_fields=["last_seen", "booking_url", "people_max"],
+        update_fields=["booking_url", "people_max"],
     )
     for ids in _chunks(removed_ids, 500):
         Slot.objects.filter(pk__in=ids).delete()

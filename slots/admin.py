@@ -187,13 +187,13 @@ class TownHallAdmin(SearchCacheInvalidatingAdmin):
 
 @admin.register(Slot)
 class SlotAdmin(SearchCacheInvalidatingAdmin):
-    list_display = ("town_hall", "starts_at", "reason", "people_max", "source", "first_seen", "last_seen")
+    list_display = ("town_hall", "starts_at", "reason", "people_max", "source", "first_seen")
     list_filter = ("reason", "source")
     date_hierarchy = "starts_at"
     raw_id_fields = ("town_hall", "source")
     list_select_related = ("town_hall", "source")
     search_fields = ("town_hall__name", "town_hall__postcode")
-    readonly_fields = ("first_seen", "last_seen")
+    readonly_fields = ("first_seen",)
 
 
 @admin.register(SlotDay)

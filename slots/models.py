@@ -243,11 +243,17 @@ class Slot(models.Model):
     """
 
     # By name, not import: slots sits below scrapers, yet a source's slots must go with it.
+    # No index of their own: the unique constraint's index starts with the source, and slot_search with the
+    # town hall (each extra index is one more write for every slot a run inserts).
     source = models.ForeignKey(
-        "scrapers.Source", verbose_name=_("source"), on_delete=models.CASCADE, related_name="slots"
+        "scrapers.Source",
+        verbose_name=_("source"),
+        on_delete=models.CASCADE,
+        related_name="slots",
+        db_index=False,
     )
     town_hall = models.ForeignKey(
-        TownHall, verbose_name=_("mairie"), on_delete=models.CASCADE, related_name="slots"
+        TownHall, verbose_name=_("mairie"), on_delete=models.CASCADE, related_name="slots", db_index=False
     )
     starts_at = models.DateTimeField(_("début"))
     reason = models.CharField(_("motif"), max_length=12, choices=Reason.choices)
@@ -258,8 +264,10 @@ class Slot(models.Model):
         help_text=_("Nombre de personnes que ce créneau peut recevoir au plus, quand la source le dit."),
     )
     booking_url = models.URLField(_("lien de réservation"), max_length=1000, blank=True)
+    # No "last seen": a slot that is here was in its source's last answer for its town hall (a run deletes
+    # the others), and TownHall.checked_at says when that was. Refreshing a date on every slot a run finds
+    # again rewrote the whole table at every collection.
     first_seen = models.DateTimeField(_("vu pour la première fois"), default=timezone.now)
-    last_seen = models.DateTimeField(_("vu pour la dernière fois"), default=timezone.now)
 
     objects = SlotQuerySet.as_manager()
 

@@ -88,6 +88,9 @@ class MeetingPointData:
 
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# An absolute http(s) URL whose host part is plain ASCII without brackets: what urlsplit would accept, found
+# without it (web_url runs for every slot of every run).
+_PLAIN_WEB_URL = re.compile(r"https?://[!$&-.0-9:;=A-Z_a-z~%]+(?:[/?#][\x21-\x7e]*)?", re.IGNORECASE)
 # Slots outside these years are a source's bug (year 1, 9999), and some cannot even be converted to Paris time.
 SLOT_YEARS = range(2000, 2200)
 
@@ -98,6 +101,8 @@ def web_url(value: str) -> str:
     A URL with a control character (a NUL byte, a line break) is no link either.
     """
     value = (value or "").strip()
+    if _PLAIN_WEB_URL.fullmatch(value):
+        return value
     if _CONTROL_CHARACTERS.search(value):
         return ""
     try:

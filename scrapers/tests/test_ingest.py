@@ -73,7 +73,7 @@ def test_it_creates_town_halls_for_new_meeting_points_and_stores_their_slots():
     }
     slot = town_hall.slots.get(starts_at=paris(2026, 12, 3, 10))
     assert slot.booking_url == "https://rdv.example.fr/A/202612031000"
-    assert slot.first_seen == slot.last_seen == NOW
+    assert slot.first_seen == NOW
 
 
 def test_ingesting_the_same_payload_twice_leaves_the_same_rows_and_keeps_first_seen():
@@ -88,7 +88,15 @@ def test_ingesting_the_same_payload_twice_leaves_the_same_rows_and_keeps_first_s
     assert (run.slots_new, run.slots_kept, run.slots_removed) == (0, 2, 0)
     after = list(Slot.objects.values_list("pk", "town_hall_id", "starts_at", "reason", "first_seen"))
     assert after == before
-    assert set(Slot.objects.values_list("last_seen", flat=True)) == {later}
+    if connection.vendor == "postgresql":
+        # Nothing rewritten either: a collection that finds the same slots writes no new row version.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT xmin::text FROM slots_slot ORDER BY id")
+            versions = cursor.fetchall()
+        ingest(source, fetch_result(slots), now=later + dt.timedelta(minutes=5))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT xmin::text FROM slots_slot ORDER BY id")
+            assert cursor.fetchall() == versions
     assert TownHall.objects.count() == 1
     assert MeetingPoint.objects.count() == 1
 
@@ -116,7 +124,6 @@ def test_it_counts_new_kept_and_removed_slots_and_updates_changed_links():
     assert kept.booking_url == "https://new.example/1"
     assert kept.people_max == 3
     assert kept.first_seen == NOW
-    assert kept.last_seen == later
     assert not town_hall.slots.filter(starts_at=paris(2026, 12, 3, 11)).exists()
 
 
@@ -150,7 +157,7 @@ def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(r
         (paris(2026, 12, 7, 10), "CNI"),
     }
     kept = slots[(paris(2026, 12, 3, 10), "PASSPORT")]
-    assert (kept.first_seen, kept.last_seen, kept.people_max) == (NOW - dt.timedelta(days=1), NOW, 2)
+    assert (kept.first_seen, kept.people_max) == (NOW - dt.timedelta(days=1), 2)
     merged = slots[(paris(2026, 12, 6, 10), "PASSPORT")]
     assert (merged.people_max, merged.booking_url) == (None, "https://y.example/")
     assert slots[(paris(2026, 12, 7, 10), "CNI")].booking_url == ""

@@ -137,13 +137,13 @@ def test_updates_deletes_and_cascades_keep_it_exact():
     assert not SlotDay.objects.exists()
 
 
-def test_refreshing_last_seen_writes_nothing_to_the_summary():
+def test_an_update_of_columns_the_summary_does_not_read_writes_nothing_to_it():
     town_hall = make_town_hall()
     make_slot(town_hall, paris(2026, 3, 3, 9, 0))
     with connection.cursor() as cursor:
         cursor.execute("SELECT xmin::text FROM slots_slotday")
         (before,) = cursor.fetchone()
-        Slot.objects.update(last_seen=NOW)
+        Slot.objects.update(first_seen=NOW)
         cursor.execute("SELECT xmin::text FROM slots_slotday")
         (after,) = cursor.fetchone()
     assert before == after
