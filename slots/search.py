@@ -236,6 +236,8 @@ def town_halls_search(
     town_halls = (
         _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .select_related("commune")
+        # JSON nobody shows in a list, decoded for every row otherwise (the town hall's page reads them).
+        .defer("locked_fields", "commune__opening_hours")
         .order_by()  # ranked in Python below
         .with_source_kind()
         .annotate(**window.annotations(reason=reason))

@@ -15,7 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
-from django.utils.html import escape
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -39,6 +40,7 @@ from slots.phones import tel_href
 from slots.search import (
     COMPROMISE_KM_PER_DAY,
     Availability,
+    DayCount,
     SearchResult,
     slot_availability,
     town_halls_search,
@@ -88,6 +90,7 @@ class ResultRow:
     result: SearchResult
     checked: str  # "vérifié il y a 4 min", empty when never checked
     tel: str  # the phone's tel: link, empty when it holds no number
+    strip: str = ""  # the day-by-day strip's items (<li>), safe HTML: see _day_strip
 
 
 @dataclass(frozen=True)
@@ -259,14 +262,36 @@ def _search_context(
 
 
 def _rows(results: list[SearchResult]) -> list[ResultRow]:
+    labels: dict[dt.date, tuple[str, str]] = {}
     return [
         ResultRow(
             result=result,
             checked=age_marker(result.town_hall.checked_at) or "",
             tel=tel_href(result.town_hall.contact_phone),
+            strip=_day_strip(result.days, labels=labels),
         )
         for result in results
     ]
+
+
+def _day_strip(days: tuple[DayCount, ...], *, labels: dict[dt.date, tuple[str, str]]) -> str:
+    """A result's strip of slot counts, one <li> per day: built here rather than in the template, since
+    a page of twenty results holds hundreds of these items (two thirds of the page's template work), and
+    every result has the same days, whose labels `labels` keeps from one result to the next."""
+    items = []
+    for day in days:
+        label = labels.get(day.day)
+        if label is None:
+            label = labels[day.day] = (date_format(day.day, "D"), date_format(day.day, "j"))
+        items.append(
+            format_html(
+                "<li{}><span>{}<br>{}</span><i> : </i><b>{}</b></li>",
+                "" if day.count else mark_safe(' class="z"'),
+                *label,
+                day.count,
+            )
+        )
+    return mark_safe("".join(items))
 
 
 def ages_written(body: str, *, now: dt.datetime) -> str:

@@ -280,6 +280,13 @@ def test_each_result_shows_its_slots_day_by_day_for_a_week(client, clichy):
     assert day_strip(result_item(html, clichy.levallois))[5] == ("mer 25", 1)
     assert 'aria-label="Créneaux libres des 7 prochains jours"' in html
     assert day_strip(result_item(html, clichy.asnieres)) == []
+    # Days without a slot are dimmed (class "z"), those with one are not.
+    items = re.findall(r"<li( class=\"z\")?><span>", result_item(html, clichy.town_hall))
+    assert [bool(dimmed) for dimmed in items] == [False, False, True, False, True, True, True]
+
+    # In English too, with English day names.
+    english = client.get("/recherche", {"q": "92110"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert day_strip(result_item(english, clichy.town_hall))[:2] == [("Fri 20", 1), ("Sat 21", 1)]
 
 
 def test_day_strip_stops_at_the_deadline(client, clichy):
