@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from alerts.tasks import alerts_match_enqueue
@@ -67,6 +67,12 @@ class SlotCounts:
     kept: int
     removed: int  # every slot deleted, those whose time has come included
     removed_upcoming: int = 0  # deleted slots that had not started yet: gone from the source's answer
+    changed: int = 0  # kept slots whose capacity or booking link changed
+
+    @property
+    def any_change(self) -> bool:
+        """Whether the slots now differ from before this run (what a search could show differently)."""
+        return bool(self.new or self.removed or self.changed)
 
 
 class _Suspicious(Exception):
@@ -131,14 +137,24 @@ def source_ingest(
             problem = _removal_problem(source=source, run=run, counts=counts)
             if problem:
                 raise _Suspicious(problem)
+            # Cached searches around these town halls are obsolete once this commits, when a search could
+            # show them differently: other slots, other details (discovery), or a town hall no longer stale
+            # (or checked for the first time). A run that finds everything as it was keeps them: their data
+            # ages then say when the data was checked before this run, which is still true, and
+            # SEARCH_CACHE_SECONDS bounds how long they say so.
+            covered_town_halls = TownHall.objects.filter(pk__in=covered)
+            if (
+                counts.any_change
+                or meeting_points is not None
+                or covered_town_halls.filter(Q(stale_at__isnull=True) | Q(stale_at__lte=now)).exists()
+            ):
+                search_cache_bump(points=covered_town_halls.values_list("lat", "lon"))
             # Another source may follow these town halls too: their data is as fresh as the freshest source.
             stale_at = now + STALE_AFTER_INTERVALS * source.interval
-            TownHall.objects.filter(pk__in=covered).update(
+            covered_town_halls.update(
                 checked_at=now,
                 stale_at=Case(When(stale_at__gt=stale_at, then=F("stale_at")), default=Value(stale_at)),
             )
-            # Cached searches around these town halls are obsolete once this commits.
-            search_cache_bump(points=TownHall.objects.filter(pk__in=covered).values_list("lat", "lon"))
             run.status = ScrapeRun.Status.SUCCESS
             run.town_halls = len(covered)
             run.slots_new, run.slots_kept, run.slots_removed = counts.new, counts.kept, counts.removed
@@ -340,12 +356,15 @@ def _slots_replace_postgresql(
                     WHERE (s.people_max, s.booking_url) IS DISTINCT FROM (EXCLUDED.people_max, EXCLUDED.booking_url)
                 RETURNING (s.xmax = 0) AS inserted
             )
-            SELECT new, (SELECT count(*) FROM merged) - new
-            FROM (SELECT count(*) FILTER (WHERE inserted) AS new FROM upserted) AS written
+            SELECT new, (SELECT count(*) FROM merged) - new, changed
+            FROM (
+                SELECT count(*) FILTER (WHERE inserted) AS new, count(*) FILTER (WHERE NOT inserted) AS changed
+                FROM upserted
+            ) AS written
             """,
             [url_max, now, source_id, now],
         )
-        new, kept = cursor.fetchone()
+        new, kept, changed = cursor.fetchone()
         if new >= ANALYZE_FROM_ROWS:
             _statistics_refresh(cursor, new_rows=new)
         removed = removed_upcoming = 0
@@ -354,7 +373,7 @@ def _slots_replace_postgresql(
                 cursor, source_id=source_id, town_hall_ids=town_hall_ids, temp=temp, now=now
             )
         cursor.execute(f"DROP TABLE {temp}")
-    return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming)
+    return SlotCounts(new=new, kept=kept, removed=removed, removed_upcoming=removed_upcoming, changed=changed)
 
 
 def _slots_gone_delete(
@@ -429,13 +448,16 @@ def _slots_replace_portable(
 
     existing: dict[SlotKey, int] = {}
     first_seen_of: dict[SlotKey, dt.datetime] = {}
+    values_of: dict[SlotKey, tuple[int | None, str]] = {}
     for ids in _chunks(sorted(town_hall_ids), 500):
-        for pk, first_seen, town_hall_id, starts_at, reason in Slot.objects.filter(
+        for pk, first_seen, people_max, url, town_hall_id, starts_at, reason in Slot.objects.filter(
             source_id=source_id, town_hall_id__in=ids
-        ).values_list("pk", "first_seen", *_SLOT_KEY_FIELDS):
+        ).values_list("pk", "first_seen", "people_max", "booking_url", *_SLOT_KEY_FIELDS):
             existing[(town_hall_id, starts_at, reason)] = pk
             first_seen_of[(town_hall_id, starts_at, reason)] = first_seen
+            values_of[(town_hall_id, starts_at, reason)] = (people_max, url)
     kept = sum(1 for key in merged if key in existing)
+    changed = sum(1 for key, values in merged.items() if key in existing and values_of[key] != values)
     removed_keys = [key for key in existing if key not in merged]
     removed_ids = [existing[key] for key in removed_keys]
     removed_upcoming = sum(1 for _, starts_at, _ in removed_keys if starts_at > now)
@@ -463,7 +485,11 @@ def _slots_replace_portable(
     slots_changed(town_hall_ids=town_hall_ids)
     lifetimes_record(vanished=[(key[0], key[1], first_seen_of[key]) for key in removed_keys], now=now)
     return SlotCounts(
-        new=len(merged) - kept, kept=kept, removed=len(removed_ids), removed_upcoming=removed_upcoming
+        new=len(merged) - kept,
+        kept=kept,
+        removed=len(removed_ids),
+        removed_upcoming=removed_upcoming,
+        changed=changed,
     )
 
 

@@ -125,6 +125,56 @@ def test_an_ingestion_elsewhere_keeps_the_cached_answer(
         search(client)
 
 
+def test_a_collection_that_finds_everything_as_it_was_keeps_the_cached_answer(
+    traveller, client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    source = make_source()
+    followed(source, "A")
+    slots = [slot_data("A", paris(2026, 12, 3, 10), booking_url="https://rdv.example.fr/A/1")]
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, slots, {"A"}, now=NOW)
+    search(client)
+
+    later = NOW + dt.timedelta(minutes=1)
+    traveller.move_to(later)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = ingest(source, slots, {"A"}, now=later)
+    assert (run.slots_new, run.slots_kept, run.slots_removed) == (0, 1, 0)
+    with django_assert_num_queries(0):
+        (result,) = search(client)
+    # Its age is that of the check it was computed from: older than the last check, never younger.
+    assert result["data_age_seconds"] == 60
+
+    # A new booking link for the same slot is a change: the next search shows it.
+    relinked = [slot_data("A", paris(2026, 12, 3, 10), booking_url="https://rdv.example.fr/A/2")]
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, relinked, {"A"}, now=later)
+    (result,) = search(client)
+    assert (result["next_slot"]["booking_url"], result["data_age_seconds"]) == (
+        "https://rdv.example.fr/A/2",
+        0,
+    )
+
+
+def test_a_collection_that_brings_a_stale_town_hall_back_drops_the_cached_answer(
+    traveller, client, settings, django_capture_on_commit_callbacks
+):
+    settings.SEARCH_CACHE_SECONDS = 3600
+    source = make_source(interval_minutes=5)
+    followed(source, "A")
+    slots = [slot_data("A", paris(2026, 12, 9, 10))]
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, slots, {"A"}, now=NOW)
+    later = NOW + dt.timedelta(minutes=16)  # three intervals without a good run
+    traveller.move_to(later)
+    assert search(client)[0]["stale"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, slots, {"A"}, now=later)  # the same slots, checked again
+
+    assert not search(client)[0]["stale"]
+
+
 def test_a_cached_answer_says_its_true_age_and_never_shows_a_slot_that_started(traveller, client, settings):
     settings.SEARCH_CACHE_SECONDS = 3600
     source = make_source(interval_minutes=60)

@@ -150,6 +150,7 @@ def test_both_replacement_paths_merge_duplicates_skip_the_past_and_count_alike(r
         counts = replace(source_id=source.pk, town_hall_ids={town_hall.pk}, rows=rows, now=NOW)
 
     assert (counts.new, counts.kept, counts.removed) == (2, 1, 2)
+    assert counts.changed == 1  # the kept slot's capacity and link
     slots = {(s.starts_at, s.reason): s for s in town_hall.slots.all()}
     assert set(slots) == {
         (paris(2026, 12, 3, 10), "PASSPORT"),
