@@ -364,7 +364,7 @@ def worker_stop(process: subprocess.Popen) -> None:
 
 def cycle_run(*, count: int, timeout: float, worker_pids: list[int]) -> tuple[float, dict[str, int]]:
     """Dispatch every source at once and wait until each has finished one run; seconds and statuses."""
-    from django.db.models import Count, Sum
+    from django.db.models import Count, Q, Sum
 
     from scrapers.models import ScrapeRun, Source
     from scrapers.tasks import sources_dispatch
@@ -394,7 +394,13 @@ def cycle_run(*, count: int, timeout: float, worker_pids: list[int]) -> tuple[fl
         runs.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     totals = runs.aggregate(
-        calls=Sum("http_calls"), new=Sum("slots_new"), kept=Sum("slots_kept"), bytes=Sum("bytes_received")
+        calls=Sum("http_calls"),
+        new=Sum("slots_new"),
+        kept=Sum("slots_kept"),
+        bytes=Sum("bytes_received"),
+        # Runs that added and removed nothing: unless a kept slot's capacity or link changed (not recorded),
+        # they leave the cached searches around their town halls in place.
+        unchanged=Count("pk", filter=Q(status="success", slots_new=0, slots_removed=0)),
     )
     stats.update({k: int(v or 0) for k, v in totals.items()})
     stats["finished"] = finished
@@ -515,7 +521,8 @@ def _describe(stats: dict[str, int]) -> str:
         f"{stats.get(s, 0)} {s}" for s in ("success", "suspicious", "failed") if stats.get(s)
     )
     return (
-        f"{stats['finished']} runs finished ({statuses}); {stats['calls']:,} HTTP calls, "
+        f"{stats['finished']} runs finished ({statuses}; {stats['unchanged']} added and removed no slot); "
+        f"{stats['calls']:,} HTTP calls, "
         f"{stats['bytes'] / 1e6:.0f} MB, {stats['new'] + stats['kept']:,} slots written, "
         f"median run {stats.get('median_run_ms', 0)} ms; CPU: worker(s) {stats['cpu_worker']} s, "
         f"PostgreSQL {stats['cpu_database']} s (summary triggers {stats.get('summary_ms', 0) / 1000:.1f} s), "
