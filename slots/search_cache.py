@@ -7,7 +7,8 @@ it read and the generation numbers of that area: France is cut into cells of CEL
 ingestion increments, once committed, the generation of each cell holding a town hall it collected, and any
 other change to town halls or sources (the admin, merges, imports, a source's first run) the global generation.
 A kept answer is served only while its area's generations are still the ones it was computed under: a hit costs
-two reads of the cache and nothing else, neither the form nor the geocoding nor the database.
+one read of the cache (two the first time a process serves it) and nothing else, neither the form nor the
+geocoding nor the database.
 
 An answer is never served past the moment it could be wrong without any write: the start of its earliest slot
 (which would then be in the past) or a town hall's `stale_at` (its "données anciennes" flag), nor past
@@ -77,19 +78,37 @@ def search_cache_key(*, kind: str, parameters: tuple, now: dt.datetime) -> str |
     return _PREFIX + hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
 
 
+# Per process: the generation keys of the answers this process kept or served, so that asking again reads the
+# answer and its area's generations in one round trip instead of two. A key's area does not change (the same
+# request on the same day), and search_cache_get checks it anyway. Bounded: forgotten all at once when full.
+_GENERATION_KEYS_KNOWN = 10_000
+_generation_keys_of: dict[str, list[str]] = {}
+
+
+def _generation_keys_remember(key: str, keys: list[str]) -> None:
+    if len(_generation_keys_of) >= _GENERATION_KEYS_KNOWN:
+        _generation_keys_of.clear()
+    _generation_keys_of[key] = keys
+
+
 def search_cache_get(key: str | None, *, now: dt.datetime) -> Any:
     """The answer kept under `key`, if its area's generations are still those it was computed under and its
-    time has not come; else None. Two round trips to the cache, none to the database."""
+    time has not come; else None. One round trip to the cache when this process knows the answer's area, two
+    otherwise; none to the database."""
     if key is None:
         return None
-    entry = cache.get(key)
+    known = _generation_keys_of.get(key)
+    found = cache.get_many([key, *known]) if known else {}
+    entry = found.get(key) if known else cache.get(key)
     if entry is None:
         return None
     area, generations, until, value = entry
     if now >= until:
         return None
     keys = area.generation_keys()
-    found = cache.get_many(keys)
+    if keys != known:
+        _generation_keys_remember(key, keys)
+        found = cache.get_many(keys)
     if tuple(found.get(name, 0) for name in keys) != generations:
         return None
     return value
@@ -128,6 +147,7 @@ def search_cache_put(
     until = min(valid_until, now + dt.timedelta(seconds=settings.SEARCH_CACHE_SECONDS))
     if until > now:
         cache.set(key, (area, generations, until, value), timeout=math.ceil((until - now).total_seconds()))
+        _generation_keys_remember(key, area.generation_keys())
 
 
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)

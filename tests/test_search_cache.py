@@ -83,6 +83,36 @@ def test_a_repeated_search_is_answered_without_searching_again(traveller, client
     assert again == first and first[0]["slots_count"] == 1
 
 
+def test_a_repeated_search_reads_the_cache_once(traveller, client, monkeypatch):
+    source = make_source()
+    followed(source, "A")
+    ingest(source, [slot_data("A", paris(2026, 12, 3, 10))], {"A"}, now=NOW)
+    first = search(client)
+    # The keys of each read of the search cache (other features use the cache too); reads made within a read
+    # (LocMemCache's get_many asks get for each key, where Redis answers one MGET) are not round trips.
+    reads = []
+    depth = [0]
+
+    def counted(method):
+        def read(keys, *args, **kwargs):
+            names = [keys] if isinstance(keys, str) else list(keys)
+            if depth[0] == 0 and any(name.startswith("search:") for name in names):
+                reads.append(names)
+            depth[0] += 1
+            try:
+                return method(keys, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return read
+
+    monkeypatch.setattr(cache, "get", counted(cache.get))
+    monkeypatch.setattr(cache, "get_many", counted(cache.get_many))
+
+    assert search(client) == first
+    assert len(reads) == 1  # the answer and its area's generations in one round trip
+
+
 def test_an_ingestion_in_the_area_shows_at_once(traveller, client, django_capture_on_commit_callbacks):
     source = make_source()
     followed(source, "A")
