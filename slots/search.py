@@ -236,7 +236,7 @@ def town_halls_search(
     town_halls = (
         _town_halls_around(lat=lat, lon=lon, radius_km=radius_km, reason=reason)
         .select_related("commune")
-        # JSON nobody shows in a list, decoded for every row otherwise (the town hall's page reads them).
+        # JSON no list shows, decoded for every row otherwise (the opening hours are the town hall page's).
         .defer("locked_fields", "commune__opening_hours")
         .order_by()  # ranked in Python below
         .with_source_kind()
