@@ -330,24 +330,29 @@ def target_paths(origins: list[Origin]) -> dict[str, list[str]]:
 # --- Timing in process: the statistics trap --------------------------------------------------------------
 
 
-def searches_time(origins: list[Origin], *, label: str) -> float:
-    """Median milliseconds of the search function over the origins, in this process."""
+def search_once(origin: Origin) -> None:
+    """The search every in-process timing and plan is made of: 20 km, passport, the next 30 days."""
     from django.utils import timezone
 
     from slots.search import town_halls_search
 
     today = timezone.localdate()
+    town_halls_search(
+        lat=origin.lat,
+        lon=origin.lon,
+        radius_km=20,
+        reason="PASSPORT",
+        start_date=today,
+        end_date=today + dt.timedelta(days=30),
+    )
+
+
+def searches_time(origins: list[Origin], *, label: str) -> float:
+    """Median milliseconds of the search function over the origins, in this process."""
     times = []
     for origin in origins:
         started = time.perf_counter()
-        town_halls_search(
-            lat=origin.lat,
-            lon=origin.lon,
-            radius_km=20,
-            reason="PASSPORT",
-            start_date=today,
-            end_date=today + dt.timedelta(days=30),
-        )
+        search_once(origin)
         times.append((time.perf_counter() - started) * 1000)
     median = statistics.median(times)
     print(f"   {label}: median {median:.1f} ms, max {max(times):.1f} ms over {len(times)} searches")
@@ -358,20 +363,9 @@ def search_plan(origin: Origin, path: Path) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every query one API search sends, written to `path`."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
-    from slots.search import town_halls_search
-
-    today = timezone.localdate()
     with CaptureQueriesContext(connection) as captured:
-        town_halls_search(
-            lat=origin.lat,
-            lon=origin.lon,
-            radius_km=20,
-            reason="PASSPORT",
-            start_date=today,
-            end_date=today + dt.timedelta(days=30),
-        )
+        search_once(origin)
     lines = []
     with connection.cursor() as cursor:
         for query in captured.captured_queries:

@@ -115,7 +115,7 @@ class ReasonTab:
 def town_hall(request: HttpRequest, pk: int) -> HttpResponse:
     """One town hall: its slots of the next four weeks by day, its practical details, its neighbours."""
     town_hall = _get_town_hall_or_404(pk)
-    motif, reason = _motif(request)
+    motif, reason = motif_asked(request)
     now = timezone.now()
     end = paris_day_start(timezone.localdate(now) + dt.timedelta(days=TOWN_HALL_DAYS + 1))
 
@@ -178,7 +178,7 @@ def commune(request: HttpRequest, insee: str) -> HttpResponse:
     if not INSEE_CODE.match(insee):  # checked before any query
         raise Http404("Not an INSEE code")
     commune = get_object_or_404(Commune.objects.select_related("department", "parent"), insee=insee)
-    motif, reason = _motif(request)
+    motif, reason = motif_asked(request)
     now = timezone.now()
 
     arrondissements = list(commune.arrondissements.order_by("insee"))
@@ -234,7 +234,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     if not DEPARTMENT_CODE.match(code):
         raise Http404("Not a department code")
     department = get_object_or_404(Department, code=code)
-    motif, reason = _motif(request)
+    motif, reason = motif_asked(request)
     now = timezone.now()
     town_halls = list(
         TownHall.objects.active()
@@ -318,7 +318,7 @@ def _search_url(commune: Commune | None, *, motif: str, postcode: str = "") -> s
     return f"{reverse('slots:search')}?{urlencode({**params, 'motif': motif})}"
 
 
-def _motif(request: HttpRequest) -> tuple[str, Reason]:
+def motif_asked(request: HttpRequest) -> tuple[str, Reason]:
     """The `motif` asked for, falling back to the default on a missing or unknown value."""
     motif = request.GET.get("motif", "")
     if motif not in MOTIFS:

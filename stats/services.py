@@ -26,7 +26,7 @@ from stats.models import ALL_SCOPE, AreaDay, SlotLifetime, TownHallDay
 
 FAMILY = 4  # "days to the next slot for a family": a slot that can take 4 people (or does not say)
 _FIELDS = ("department_code", "days_to_next", "days_to_next_4", "slots_7_days", "slots_30_days", "fresh")
-_AREA_FIELDS = (
+AREA_FIELDS = (
     "town_halls",
     "fresh_town_halls",
     "median_days",
@@ -133,7 +133,7 @@ def stats_snapshot(*, now: dt.datetime | None = None) -> SnapshotSummary:
             areas,
             update_conflicts=True,
             unique_fields=["day", "scope", "reason"],
-            update_fields=list(_AREA_FIELDS),
+            update_fields=list(AREA_FIELDS),
         )
         computed = {(area.scope, area.reason) for area in areas}
         stale_areas = [

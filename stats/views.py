@@ -19,34 +19,14 @@ from django.views.decorators.http import require_GET
 
 from communes.france import DEPARTMENT_CODE
 from communes.models import Department
-from slots.forms import DEFAULT_MOTIF, MOTIFS
-from slots.pages import REASON_CHOICES
+from slots.pages import REASON_CHOICES, motif_asked
 from stats.figures import LIFETIME_DAYS, chart_since, scope_stats
 from stats.lifetimes import bucket_bounds
 from stats.models import ALL_SCOPE, AreaDay, SlotLifetime
-from stats.services import area_history, lifetime_counts
+from stats.services import AREA_FIELDS, area_history, lifetime_counts
 
-HISTORY_FIELDS = (
-    "day",
-    "scope",
-    "reason",
-    "town_halls",
-    "fresh_town_halls",
-    "median_days",
-    "p90_days",
-    "within_7_days",
-    "within_30_days",
-    "slots_week",
-)
+HISTORY_FIELDS = ("day", "scope", "reason", *AREA_FIELDS)
 LIFETIME_FIELDS = ("day", "department", "lifetime_from_minutes", "lifetime_to_minutes", "slots")
-
-
-def _motif(request: HttpRequest) -> tuple[str, str]:
-    """The `motif` asked for, the default on a missing or unknown value (as the slots pages)."""
-    motif = request.GET.get("motif", "")
-    if motif not in MOTIFS:
-        motif = DEFAULT_MOTIF
-    return motif, MOTIFS[motif].value
 
 
 def _tabs(selected: str, url: str) -> list[dict[str, object]]:
@@ -59,7 +39,7 @@ def _tabs(selected: str, url: str) -> list[dict[str, object]]:
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
     """The covered area's figures and charts, and one line per department: three queries."""
-    motif, reason = _motif(request)
+    motif, reason = motif_asked(request)
     today = timezone.localdate()
     history = area_history(reason=reason, since=chart_since(today))
     lifetimes = lifetime_counts(since=today - dt.timedelta(days=LIFETIME_DAYS - 1))
@@ -91,7 +71,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     if not DEPARTMENT_CODE.match(code):
         raise Http404("Not a department code")
     department = get_object_or_404(Department, code=code)
-    motif, reason = _motif(request)
+    motif, reason = motif_asked(request)
     today = timezone.localdate()
     history = area_history(reason=reason, since=chart_since(today), scopes=[code])
     lifetimes = lifetime_counts(since=today - dt.timedelta(days=LIFETIME_DAYS - 1), scopes=[code])
